@@ -1,0 +1,1 @@
+"""Stonkmarket: finds stocks trading well below their recent peak."""

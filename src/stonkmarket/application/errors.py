@@ -1,0 +1,40 @@
+"""Errors the application layer raises.
+
+ApplicationError
+ ├── NotFoundError          the thing asked for does not exist
+ ├── ConflictError          the change collides with the stored state
+ ├── UnknownTickerError     a price source has nothing for a ticker
+ ├── PriceSourceError       a price source failed or answered nonsense
+ └── ProjectionTimeoutError the read models did not catch up in time
+"""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    """Raised when a command or query cannot be carried out."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFoundError(ApplicationError):
+    """Raised when a symbol, ticker or record does not exist."""
+
+
+class ConflictError(ApplicationError):
+    """Raised when a change collides with what is already stored."""
+
+
+class UnknownTickerError(ApplicationError):
+    """Raised when a price source has no prices for a ticker."""
+
+
+class PriceSourceError(ApplicationError):
+    """Raised when a price source fails or returns unusable data."""
+
+
+class ProjectionTimeoutError(ApplicationError):
+    """Raised when the read models do not reach a position in time."""

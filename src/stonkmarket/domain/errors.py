@@ -1,0 +1,40 @@
+"""Errors the domain raises when a rule is broken.
+
+DomainError
+ ├── InvalidTickerError         a ticker is not in Yahoo form
+ ├── ThresholdOutOfRangeError   a threshold or knob is outside its range
+ ├── SymbolRemovedError         a change was asked of a removed symbol
+ ├── InvalidPriceBatchError     a batch of bars breaks the series rules
+ └── RestatementError           a batch changes stored bars without a reason
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Raised when a command would break a rule of the domain."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidTickerError(DomainError):
+    """Raised when a ticker is not in Yahoo form."""
+
+
+class ThresholdOutOfRangeError(DomainError):
+    """Raised when a threshold or setting is outside its allowed range."""
+
+
+class SymbolRemovedError(DomainError):
+    """Raised when a removed symbol is asked to change."""
+
+
+class InvalidPriceBatchError(DomainError):
+    """Raised when a batch of bars has unordered dates or unusable prices."""
+
+
+class RestatementError(DomainError):
+    """Raised when a batch would change stored bars and gives no reason."""

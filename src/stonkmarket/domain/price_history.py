@@ -1,0 +1,164 @@
+"""The PriceHistory aggregate: every daily close recorded for one ticker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from stonkmarket.domain.errors import InvalidPriceBatchError, RestatementError
+from stonkmarket.domain.prices import PriceBatch
+
+# Sources round to a few decimals; two closes this close are the same report.
+_SAME_CLOSE_REL_TOL = 1e-9
+
+
+class PriceHistory(Aggregate):
+    """The closes of one ticker; a batch never overwrites a bar silently."""
+
+    class Started(Aggregate.Created):
+        ticker: str
+
+    class BarsRecorded(Aggregate.Event):
+        ticker: str
+        dates: list[str]
+        closes: list[float]
+        source: str
+        actor: str
+        correlation_id: str | None
+
+    class BarsRestated(Aggregate.Event):
+        ticker: str
+        dates: list[str]
+        closes: list[float]
+        previous_closes: list[float]
+        reason: str
+        source: str
+        actor: str
+        correlation_id: str | None
+
+    @staticmethod
+    def create_id(ticker: str, *_: object, **__: object) -> UUID:
+        return price_history_id(ticker)
+
+    @event(Started)
+    def __init__(self, ticker: str) -> None:
+        self.ticker = ticker
+        self.closes: dict[str, float] = {}
+
+    def record(
+        self,
+        batch: PriceBatch,
+        *,
+        actor: str,
+        reason: str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        """Add the batch's new bars; restate changed ones only with a reason.
+
+        Bars equal to what is stored are ignored, so recording the same batch
+        twice adds nothing.
+        """
+        check_batch(batch)
+        new, changed = self._split(batch)
+        if changed and not reason:
+            shown = ", ".join(d for d, _ in changed[:3])
+            raise RestatementError(
+                f"{len(changed)} bars of {self.ticker} differ from the stored ones "
+                f"(first: {shown}); give a reason to restate them",
+                field="reason",
+            )
+        if new:
+            dates, closes = zip(*new, strict=True)
+            self._bars_recorded(
+                self.ticker,
+                list(dates),
+                list(closes),
+                batch.source,
+                actor,
+                correlation_id,
+            )
+        if changed:
+            dates, closes = zip(*changed, strict=True)
+            previous = [self.closes[d] for d in dates]
+            self._bars_restated(
+                self.ticker,
+                list(dates),
+                list(closes),
+                previous,
+                reason or "",
+                batch.source,
+                actor,
+                correlation_id,
+            )
+
+    def _split(
+        self, batch: PriceBatch
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        new: list[tuple[str, float]] = []
+        changed: list[tuple[str, float]] = []
+        for day, close in zip(batch.dates, batch.closes, strict=True):
+            key = day.isoformat()
+            stored = self.closes.get(key)
+            if stored is None:
+                new.append((key, close))
+            elif not math.isclose(stored, close, rel_tol=_SAME_CLOSE_REL_TOL):
+                changed.append((key, close))
+        return new, changed
+
+    @event(BarsRecorded)
+    def _bars_recorded(
+        self,
+        ticker: str,
+        dates: list[str],
+        closes: list[float],
+        source: str,
+        actor: str,
+        correlation_id: str | None,
+    ) -> None:
+        self.closes.update(zip(dates, closes, strict=True))
+
+    @event(BarsRestated)
+    def _bars_restated(
+        self,
+        ticker: str,
+        dates: list[str],
+        closes: list[float],
+        previous_closes: list[float],
+        reason: str,
+        source: str,
+        actor: str,
+        correlation_id: str | None,
+    ) -> None:
+        self.closes.update(zip(dates, closes, strict=True))
+
+
+def check_batch(batch: PriceBatch) -> None:
+    """Raise InvalidPriceBatchError unless dates rise strictly and closes are usable."""
+    if len(batch.dates) != len(batch.closes):
+        raise InvalidPriceBatchError(
+            f"{len(batch.dates)} dates but {len(batch.closes)} closes; "
+            "send one close per date",
+            field="closes",
+        )
+    previous: dt.date | None = None
+    for day, close in zip(batch.dates, batch.closes, strict=True):
+        if previous is not None and day <= previous:
+            raise InvalidPriceBatchError(
+                f"dates must rise strictly with no repeats; {day} follows {previous}",
+                field="dates",
+            )
+        if not (math.isfinite(close) and close > 0):
+            raise InvalidPriceBatchError(
+                f"close on {day} is {close}; closes must be finite and above zero "
+                "(leave a missing day out)",
+                field="closes",
+            )
+        previous = day
+
+
+def price_history_id(ticker: str) -> UUID:
+    """The PriceHistory's id: one history per ticker."""
+    return uuid5(NAMESPACE_URL, f"prices:{ticker}")
