@@ -4,6 +4,7 @@ DomainError
  ├── InvalidTickerError         a ticker is not in Yahoo form
  ├── ThresholdOutOfRangeError   a threshold or knob is outside its range
  ├── SymbolRemovedError         a change was asked of a removed symbol
+ ├── SymbolWatchedError         a watched symbol was added again
  ├── InvalidPriceBatchError     a batch of bars breaks the series rules
  └── RestatementError           a batch changes stored bars without a reason
 """
@@ -30,6 +31,10 @@ class ThresholdOutOfRangeError(DomainError):
 
 class SymbolRemovedError(DomainError):
     """Raised when a removed symbol is asked to change."""
+
+
+class SymbolWatchedError(DomainError):
+    """Raised when a ticker already on the watchlist is added again."""
 
 
 class InvalidPriceBatchError(DomainError):

@@ -66,8 +66,8 @@ class PriceHistory(Aggregate):
         if changed and not reason:
             shown = ", ".join(d for d, _ in changed[:3])
             raise RestatementError(
-                f"{len(changed)} bars of {self.ticker} differ from the stored ones "
-                f"(first: {shown}); give a reason to restate them",
+                f"{self.ticker} has other closes stored for {len(changed)} of "
+                f"these dates (first: {shown}); give a reason to restate them",
                 field="reason",
             )
         if new:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
 from eventsourcing.domain import Aggregate, event
 
-from stonkmarket.domain.errors import ThresholdOutOfRangeError
+from stonkmarket.domain.errors import InvalidTickerError, ThresholdOutOfRangeError
 from stonkmarket.domain.tickers import normalise_ticker
 
 SETTINGS_ID: UUID = uuid5(NAMESPACE_URL, "dipfinder-settings")
@@ -74,12 +75,10 @@ def check_changes(changes: dict[str, Any]) -> dict[str, Any]:
 
 def _checked_value(name: str, knob: Knob, value: Any) -> Any:
     if isinstance(knob.default, str):
-        if not isinstance(value, str):
-            raise ThresholdOutOfRangeError(f"{name} must be a ticker", field=name)
-        return normalise_ticker(value)
+        return _checked_ticker(name, value)
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if not is_number or (knob.whole and value != int(value)):
-        kind = "a whole number" if knob.whole else "a number"
+    if not is_number or not math.isfinite(value) or (knob.whole and value % 1):
+        kind = "a whole number" if knob.whole else "a finite number"
         raise ThresholdOutOfRangeError(f"{name} must be {kind}", field=name)
     assert knob.low is not None and knob.high is not None
     if not knob.low <= value <= knob.high:
@@ -88,6 +87,15 @@ def _checked_value(name: str, knob: Knob, value: Any) -> Any:
             field=name,
         )
     return int(value) if knob.whole else float(value)
+
+
+def _checked_ticker(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ThresholdOutOfRangeError(f"{name} must be a ticker", field=name)
+    try:
+        return normalise_ticker(value)
+    except InvalidTickerError as exc:
+        raise InvalidTickerError(exc.message, field=name) from exc
 
 
 class DipFinderSettings(Aggregate):

@@ -6,7 +6,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from stonkmarket.domain.errors import SymbolRemovedError, ThresholdOutOfRangeError
+from stonkmarket.domain.errors import (
+    SymbolRemovedError,
+    SymbolWatchedError,
+    ThresholdOutOfRangeError,
+)
 
 
 def check_thresholds(min_dip_pct: float | None, min_days: int | None) -> None:
@@ -17,7 +21,8 @@ def check_thresholds(min_dip_pct: float | None, min_days: int | None) -> None:
             f"(0.15 means 15 %), got {min_dip_pct}",
             field="min_dip_pct",
         )
-    if min_days is not None and not 0 <= min_days <= 365:
+    whole = isinstance(min_days, int) and not isinstance(min_days, bool)
+    if min_days is not None and not (whole and 0 <= min_days <= 365):
         raise ThresholdOutOfRangeError(
             f"min_days must be a whole number of days from 0 to 365, got {min_days}",
             field="min_days",
@@ -114,6 +119,10 @@ class Symbol(Aggregate):
         correlation_id: str | None = None,
     ) -> None:
         """Watch a removed ticker again, with fresh thresholds."""
+        if not self.removed:
+            raise SymbolWatchedError(
+                f"{self.ticker} is already on the watchlist", field="ticker"
+            )
         check_thresholds(min_dip_pct, min_days)
         self._re_added(self.ticker, min_dip_pct, min_days, actor, correlation_id)
 
