@@ -1,0 +1,44 @@
+# Two commands matter: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run install demo serve test lint bench sample clean
+
+run: install  ## install, load the bundled sample, serve the API
+	$(BIN)/stonkmarket demo
+	$(BIN)/stonkmarket serve
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --editable '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/stonkmarket demo
+
+serve: install
+	$(BIN)/stonkmarket serve
+
+test: install  ## the whole suite
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python scripts/bench.py
+
+sample:  ## rebuild the bundled sample from the skfolio wheel
+	$(BIN)/python -m pip install --quiet skfolio
+	$(BIN)/python scripts/build_sample.py
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

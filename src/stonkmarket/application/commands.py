@@ -1,0 +1,52 @@
+"""Commands: what a user or a job asks the system to change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from stonkmarket.domain.prices import PriceBatch
+
+
+class Command(msgspec.Struct, frozen=True, kw_only=True):
+    """Who asks, and in which request or job run."""
+
+    actor: str = "anonymous"
+    correlation_id: str | None = None
+
+
+class AddSymbol(Command, frozen=True, kw_only=True):
+    ticker: str
+    min_dip_pct: float | None = None
+    min_days: int | None = None
+
+
+class UpdateSymbol(Command, frozen=True, kw_only=True):
+    ticker: str
+    min_dip_pct: float | None = None
+    min_days: int | None = None
+
+
+class RemoveSymbol(Command, frozen=True, kw_only=True):
+    ticker: str
+
+
+class RecordPrices(Command, frozen=True, kw_only=True):
+    batch: PriceBatch
+    reason: str | None = None
+
+
+class ChangeSettings(Command, frozen=True, kw_only=True):
+    changes: dict[str, Any]
+
+
+class Receipt(msgspec.Struct, frozen=True, kw_only=True):
+    """What a handler returns: the subject and the position of its last event.
+
+    `position` is 0 when the command changed nothing, so nobody needs to wait
+    for the read models.
+    """
+
+    subject: str
+    position: int

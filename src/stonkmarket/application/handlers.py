@@ -1,0 +1,113 @@
+"""Command handlers: load the aggregate, ask the domain, save the events."""
+
+from __future__ import annotations
+
+from stonkmarket.application.commands import (
+    AddSymbol,
+    ChangeSettings,
+    Receipt,
+    RecordPrices,
+    RemoveSymbol,
+    UpdateSymbol,
+)
+from stonkmarket.application.errors import ConflictError, NotFoundError
+from stonkmarket.application.event_store import EventStore
+from stonkmarket.domain.price_history import PriceHistory, price_history_id
+from stonkmarket.domain.prices import PriceBatch
+from stonkmarket.domain.settings import SETTINGS_ID, DipFinderSettings
+from stonkmarket.domain.symbol import Symbol, symbol_id
+from stonkmarket.domain.tickers import normalise_ticker
+
+
+def add_symbol(store: EventStore, command: AddSymbol) -> Receipt:
+    """Put a ticker on the watchlist, or back on it after a removal."""
+    ticker = normalise_ticker(command.ticker)
+    symbol = store.get(symbol_id(ticker), Symbol)
+    if symbol is None:
+        symbol = Symbol.add(
+            ticker,
+            min_dip_pct=command.min_dip_pct,
+            min_days=command.min_days,
+            actor=command.actor,
+            correlation_id=command.correlation_id,
+        )
+    elif symbol.removed:
+        symbol.re_add(
+            min_dip_pct=command.min_dip_pct,
+            min_days=command.min_days,
+            actor=command.actor,
+            correlation_id=command.correlation_id,
+        )
+    else:
+        raise _already_watched(ticker)
+    try:
+        return Receipt(subject=ticker, position=store.save(symbol))
+    except ConflictError as exc:
+        raise _already_watched(ticker) from exc
+
+
+def update_symbol(store: EventStore, command: UpdateSymbol) -> Receipt:
+    """Replace a watched ticker's thresholds."""
+    symbol = _watched(store, command.ticker)
+    symbol.change_thresholds(
+        min_dip_pct=command.min_dip_pct,
+        min_days=command.min_days,
+        actor=command.actor,
+        correlation_id=command.correlation_id,
+    )
+    return Receipt(subject=symbol.ticker, position=store.save(symbol))
+
+
+def remove_symbol(store: EventStore, command: RemoveSymbol) -> Receipt:
+    """Take a ticker off the watchlist; its prices stay recorded."""
+    symbol = _watched(store, command.ticker)
+    symbol.remove(actor=command.actor, correlation_id=command.correlation_id)
+    return Receipt(subject=symbol.ticker, position=store.save(symbol))
+
+
+def record_prices(store: EventStore, command: RecordPrices) -> Receipt:
+    """Record a batch of closes; bars already stored unchanged are skipped."""
+    ticker = normalise_ticker(command.batch.ticker)
+    batch = PriceBatch(
+        ticker=ticker,
+        dates=command.batch.dates,
+        closes=command.batch.closes,
+        source=command.batch.source,
+    )
+    history = store.get(price_history_id(ticker), PriceHistory)
+    if history is None:
+        history = PriceHistory(ticker)
+    history.record(
+        batch,
+        actor=command.actor,
+        reason=command.reason,
+        correlation_id=command.correlation_id,
+    )
+    return Receipt(subject=ticker, position=store.save(history))
+
+
+def change_settings(store: EventStore, command: ChangeSettings) -> Receipt:
+    """Change some of the finder's knobs; unchanged values record nothing."""
+    settings = store.get(SETTINGS_ID, DipFinderSettings)
+    if settings is None:
+        settings = DipFinderSettings()
+    settings.change(
+        command.changes, actor=command.actor, correlation_id=command.correlation_id
+    )
+    if not any(
+        isinstance(e, DipFinderSettings.Changed) for e in settings.pending_events
+    ):
+        return Receipt(subject="dipfinder", position=0)
+    return Receipt(subject="dipfinder", position=store.save(settings))
+
+
+def _watched(store: EventStore, raw_ticker: str) -> Symbol:
+    ticker = normalise_ticker(raw_ticker)
+    symbol = store.get(symbol_id(ticker), Symbol)
+    if symbol is None:
+        raise NotFoundError(f"{ticker} is not on the watchlist", field="ticker")
+    return symbol
+
+
+def _already_watched(ticker: str) -> ConflictError:
+    return ConflictError(f"{ticker} is already on the watchlist", field="ticker")

@@ -1,0 +1,193 @@
+"""Projections: how each stored event changes the read models.
+
+A projection only says what changes; the runner in `infrastructure` feeds
+events in notification order and commits the view rows together with each
+projection's tracking position. Everything here is a function of the events
+alone (times come from the events), so a replay rebuilds identical rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from eventsourcing.domain import DomainEventProtocol
+
+from stonkmarket.application.signals import build_signal
+from stonkmarket.application.views import SettingsView, Signal, SymbolView
+from stonkmarket.domain.dips import WINDOWS, PriceSeries
+from stonkmarket.domain.price_history import PriceHistory
+from stonkmarket.domain.settings import DipFinderSettings
+from stonkmarket.domain.symbol import Symbol
+
+SymbolEvent = Symbol.Added | Symbol.ReAdded | Symbol.ThresholdsChanged | Symbol.Removed
+BarsEvent = PriceHistory.BarsRecorded | PriceHistory.BarsRestated
+
+
+class ViewChanges(Protocol):
+    """The read models inside one transaction of the projection runner."""
+
+    async def put_symbol(self, symbol: SymbolView) -> None: ...
+    async def drop_symbol(self, ticker: str) -> None: ...
+    async def symbol(self, ticker: str) -> SymbolView | None: ...
+    async def watched(self) -> list[SymbolView]: ...
+    async def put_bars(
+        self, ticker: str, dates: list[str], closes: list[float]
+    ) -> None: ...
+    async def series(self, ticker: str) -> PriceSeries | None: ...
+    async def settings(self) -> SettingsView: ...
+    async def put_settings(self, settings: SettingsView) -> None: ...
+    async def put_signals(
+        self, signals: list[Signal], computed_at: dt.datetime
+    ) -> None: ...
+
+
+class Projection(Protocol):
+    """Turns one event into changes of its views; ignores events it does not use."""
+
+    name: str
+
+    async def apply(
+        self, event: DomainEventProtocol[object], views: ViewChanges
+    ) -> None: ...
+
+
+class SymbolsProjection:
+    """The watchlist: one row per watched ticker."""
+
+    name = "symbols"
+
+    async def apply(
+        self, event: DomainEventProtocol[object], views: ViewChanges
+    ) -> None:
+        if isinstance(event, Symbol.Removed):
+            await views.drop_symbol(event.ticker)
+        elif isinstance(event, Symbol.Added | Symbol.ReAdded):
+            await views.put_symbol(
+                SymbolView(
+                    ticker=event.ticker,
+                    min_dip_pct=event.min_dip_pct,
+                    min_days=event.min_days,
+                    added_at=event.timestamp,
+                    updated_at=event.timestamp,
+                )
+            )
+        elif isinstance(event, Symbol.ThresholdsChanged):
+            current = await views.symbol(event.ticker)
+            if current is not None:
+                await views.put_symbol(
+                    SymbolView(
+                        ticker=event.ticker,
+                        min_dip_pct=event.min_dip_pct,
+                        min_days=event.min_days,
+                        added_at=current.added_at,
+                        updated_at=event.timestamp,
+                    )
+                )
+
+
+class PriceBarsProjection:
+    """Daily closes per ticker, for charts and for the signal computations."""
+
+    name = "price_bars"
+
+    async def apply(
+        self, event: DomainEventProtocol[object], views: ViewChanges
+    ) -> None:
+        if isinstance(event, PriceHistory.BarsRecorded | PriceHistory.BarsRestated):
+            await views.put_bars(event.ticker, event.dates, event.closes)
+
+
+class SettingsProjection:
+    """The finder's knobs and their version (the number of changes so far)."""
+
+    name = "dipfinder_settings"
+
+    async def apply(
+        self, event: DomainEventProtocol[object], views: ViewChanges
+    ) -> None:
+        if isinstance(event, DipFinderSettings.Changed):
+            current = await views.settings()
+            await views.put_settings(
+                SettingsView(
+                    values={**current.values, **event.changes},
+                    version=current.version + 1,
+                )
+            )
+
+
+class SignalsProjection:
+    """Latest signals and dip states of the watched tickers.
+
+    Runs after the symbol, price and settings projections in the same
+    transaction, so it reads their rows as of this event.
+    """
+
+    name = "dipfinder_signals"
+
+    async def apply(
+        self, event: DomainEventProtocol[object], views: ViewChanges
+    ) -> None:
+        tickers = await self._affected(event, views)
+        if not tickers:
+            return
+        settings = await views.settings()
+        benchmark = settings.values["benchmark"]
+        benchmark_series = await views.series(benchmark)
+        signals: list[Signal] = []
+        for ticker in tickers:
+            signals.extend(
+                await self._signals_of(ticker, views, settings, benchmark_series)
+            )
+        await views.put_signals(signals, computed_at=event.timestamp)
+
+    async def _affected(
+        self, event: DomainEventProtocol[object], views: ViewChanges
+    ) -> list[str]:
+        if isinstance(event, Symbol.Added | Symbol.ReAdded | Symbol.ThresholdsChanged):
+            return [event.ticker]
+        if isinstance(event, DipFinderSettings.Changed):
+            return [s.ticker for s in await views.watched()]
+        if isinstance(event, PriceHistory.BarsRecorded | PriceHistory.BarsRestated):
+            settings = await views.settings()
+            if event.ticker == settings.values["benchmark"]:
+                return [s.ticker for s in await views.watched()]
+            if await views.symbol(event.ticker) is not None:
+                return [event.ticker]
+        return []
+
+    async def _signals_of(
+        self,
+        ticker: str,
+        views: ViewChanges,
+        settings: SettingsView,
+        benchmark_series: PriceSeries | None,
+    ) -> list[Signal]:
+        series = await views.series(ticker)
+        if series is None:
+            return []
+        symbol = await views.symbol(ticker)
+        signals = (
+            build_signal(
+                ticker,
+                window,
+                series,
+                benchmark=settings.values["benchmark"],
+                benchmark_series=benchmark_series,
+                as_of=None,
+                settings=settings,
+                symbol=symbol,
+            )
+            for window in WINDOWS
+        )
+        return [s for s in signals if s is not None]
+
+
+def all_projections() -> list[Projection]:
+    """Every projection, in the order the runner must apply them."""
+    return [
+        SymbolsProjection(),
+        PriceBarsProjection(),
+        SettingsProjection(),
+        SignalsProjection(),
+    ]

@@ -1,0 +1,47 @@
+"""Settings read from the environment, once, by the composition root."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+
+class ConfigError(Exception):
+    """Raised when an environment variable holds a value that cannot be used."""
+
+
+class Config(msgspec.Struct, frozen=True, kw_only=True):
+    """Where the data lives and where the API listens."""
+
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_format: str = "console"
+
+    @property
+    def event_store_path(self) -> Path:
+        return self.data_dir / "events.sqlite"
+
+    @property
+    def views_url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.data_dir / 'views.sqlite'}"
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """Read DATA_DIR, HOST, PORT and LOG_FORMAT."""
+    env = os.environ if environ is None else environ
+    port_text = env.get("PORT", "8000")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65_536:
+        raise ConfigError(f"PORT must be a number from 1 to 65535, got {port_text!r}")
+    log_format = env.get("LOG_FORMAT", "console")
+    if log_format not in ("console", "json"):
+        raise ConfigError(f"LOG_FORMAT must be console or json, got {log_format!r}")
+    return Config(
+        data_dir=Path(env.get("DATA_DIR", "var")),
+        host=env.get("HOST", "127.0.0.1"),
+        port=int(port_text),
+        log_format=log_format,
+    )

@@ -1,0 +1,76 @@
+"""The event store, on the `eventsourcing` library."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.persistence import IntegrityError
+
+from stonkmarket.application.errors import ConflictError
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Stonkmarket(Application[UUID]):
+    """Every aggregate of the product in one ordered notification log."""
+
+    name = "stonkmarket"
+
+
+class EventsourcingStore:
+    """The EventStore port over an `eventsourcing` application."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.app = Stonkmarket(env=dict(env))
+
+    def get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        try:
+            aggregate = self.app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(aggregate, kind):
+            raise TypeError(f"{aggregate_id} is a {type(aggregate).__name__}")
+        return aggregate
+
+    def save(self, *aggregates: Aggregate) -> int:
+        try:
+            recordings = self.app.save(*aggregates)
+        except IntegrityError as exc:
+            raise ConflictError(
+                "another request changed the same record first; reload and retry"
+            ) from exc
+        return recordings[-1].notification.id if recordings else 0
+
+    def head(self) -> int:
+        """Position of the newest stored event, 0 when the store is empty."""
+        return self.app.recorder.max_notification_id() or 0
+
+    def events_after(
+        self, position: int, limit: int
+    ) -> list[tuple[int, DomainEventProtocol[UUID]]]:
+        """Up to `limit` events stored after `position`, oldest first."""
+        notifications = self.app.recorder.select_notifications(
+            start=position, limit=limit, inclusive_of_start=False
+        )
+        return [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def sqlite_env(path: str) -> dict[str, str]:
+    """Settings for a SQLite event store in a file."""
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": path,
+        "SQLITE_LOCK_TIMEOUT": "10",
+    }
+
+
+def in_memory_env() -> dict[str, str]:
+    """Settings for an event store that lives only in this process."""
+    return {"PERSISTENCE_MODULE": "eventsourcing.popo"}

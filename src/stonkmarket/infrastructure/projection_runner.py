@@ -1,0 +1,113 @@
+"""Feeds stored events to the projections, exactly once, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+import structlog
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from stonkmarket.application.errors import ProjectionTimeoutError
+from stonkmarket.application.projections import Projection
+from stonkmarket.infrastructure.event_store import EventsourcingStore
+from stonkmarket.infrastructure.sql_views import SqlViewChanges, upsert
+from stonkmarket.infrastructure.tables import VIEW_TABLES, projection_tracking
+
+log = structlog.get_logger(__name__)
+
+
+class ProjectionRunner:
+    """Applies each batch of events and its tracking position in one transaction.
+
+    A crash between batches loses nothing and doubles nothing: the views and
+    the position they reflect are committed together.
+    """
+
+    def __init__(
+        self,
+        store: EventsourcingStore,
+        engine: AsyncEngine,
+        projections: Sequence[Projection],
+        *,
+        batch_size: int = 50,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.projections = list(projections)
+        self.batch_size = batch_size
+        self._one_batch_at_a_time = asyncio.Lock()
+
+    async def position(self) -> int:
+        """The position every projection has reached (0 before the first event)."""
+        async with self.engine.connect() as conn:
+            lowest = await conn.scalar(select(func.min(projection_tracking.c.position)))
+            count = await conn.scalar(
+                select(func.count()).select_from(projection_tracking)
+            )
+        if count != len(self.projections):
+            return 0
+        return int(lowest or 0)
+
+    async def run_once(self) -> int:
+        """Project the next batch; return how many events it held."""
+        async with self._one_batch_at_a_time:
+            return await self._apply_next_batch()
+
+    async def _apply_next_batch(self) -> int:
+        start = await self.position()
+        batch = await asyncio.to_thread(self.store.events_after, start, self.batch_size)
+        if not batch:
+            return 0
+        async with self.engine.begin() as conn:
+            views = SqlViewChanges(conn)
+            for _, stored_event in batch:
+                for projection in self.projections:
+                    await projection.apply(stored_event, views)
+            last = batch[-1][0]
+            await upsert(
+                conn,
+                projection_tracking,
+                [{"name": p.name, "position": last} for p in self.projections],
+            )
+        log.debug("projection_batch_applied", events=len(batch), position=last)
+        return len(batch)
+
+    async def catch_up(self) -> int:
+        """Project until no stored event is left; return how many were applied."""
+        applied = 0
+        while count := await self.run_once():
+            applied += count
+        return applied
+
+    async def run_forever(self, poll_seconds: float = 0.5) -> None:
+        """Keep the views current, polling the event store when idle."""
+        while True:
+            if not await self.run_once():
+                await asyncio.sleep(poll_seconds)
+
+    async def wait_for(self, position: int, limit_seconds: float = 10.0) -> None:
+        """Return once the views reflect `position`, or raise ProjectionTimeoutError.
+
+        Projects the missing batches itself rather than waiting for the
+        background loop, so a reader never waits on a poll interval.
+        """
+        deadline = time.monotonic() + limit_seconds
+        while await self.position() < position:
+            if time.monotonic() > deadline:
+                raise ProjectionTimeoutError(
+                    f"the read models did not reach event {position} within "
+                    f"{limit_seconds:g} s; the change is stored, retry the read shortly"
+                )
+            if not await self.run_once():
+                await asyncio.sleep(0.01)
+
+    async def rebuild(self) -> int:
+        """Empty every view and its tracking in one transaction, then replay."""
+        async with self.engine.begin() as conn:
+            for table in (*VIEW_TABLES, projection_tracking):
+                await conn.execute(delete(table))
+        log.info("projections_reset", projections=[p.name for p in self.projections])
+        return await self.catch_up()

@@ -1,0 +1,107 @@
+"""The ReadModels port over the SQL read models."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from stonkmarket.application.views import (
+    Chart,
+    ChartPoint,
+    RankingRow,
+    SettingsView,
+    Signal,
+    SymbolView,
+)
+from stonkmarket.domain.dips import PriceSeries
+from stonkmarket.infrastructure.sql_views import (
+    select_series,
+    select_settings,
+    select_symbol,
+    select_symbols,
+    signal_from_row,
+)
+from stonkmarket.infrastructure.tables import (
+    dip_states,
+    dipfinder_signals,
+    price_bars,
+    symbols,
+)
+
+
+class SqlReadModels:
+    """Answers queries from the read-model tables, one connection per call."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def symbols(self) -> list[SymbolView]:
+        async with self.engine.connect() as conn:
+            return await select_symbols(conn)
+
+    async def symbol(self, ticker: str) -> SymbolView | None:
+        async with self.engine.connect() as conn:
+            return await select_symbol(conn, ticker)
+
+    async def settings(self) -> SettingsView:
+        async with self.engine.connect() as conn:
+            return await select_settings(conn)
+
+    async def series(
+        self, ticker: str, until: dt.date | None = None
+    ) -> PriceSeries | None:
+        async with self.engine.connect() as conn:
+            return await select_series(conn, ticker, until)
+
+    async def chart(self, ticker: str, days: int) -> Chart | None:
+        async with self.engine.connect() as conn:
+            last = await conn.scalar(
+                select(price_bars.c.date)
+                .where(price_bars.c.ticker == ticker)
+                .order_by(price_bars.c.date.desc())
+                .limit(1)
+            )
+            if last is None:
+                return None
+            rows = await conn.execute(
+                select(price_bars.c.date, price_bars.c.close)
+                .where(price_bars.c.ticker == ticker)
+                .where(price_bars.c.date > last - dt.timedelta(days=days))
+                .order_by(price_bars.c.date)
+            )
+            points = [ChartPoint(date=row.date, close=row.close) for row in rows]
+        return Chart(ticker=ticker, days=days, points=points)
+
+    async def ranking(self, window: int) -> list[RankingRow]:
+        query = (
+            select(dip_states)
+            .join(symbols, symbols.c.ticker == dip_states.c.ticker)
+            .where(dip_states.c.window == window)
+            .order_by(dip_states.c.dip_stock.desc(), dip_states.c.ticker)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        fields = RankingRow.__struct_fields__
+        return [
+            RankingRow(
+                rank=rank, **{k: v for k, v in row._asdict().items() if k in fields}
+            )
+            for rank, row in enumerate(rows, start=1)
+        ]
+
+    async def latest_signal(
+        self, ticker: str, window: int, benchmark: str
+    ) -> Signal | None:
+        query = (
+            select(dipfinder_signals)
+            .where(dipfinder_signals.c.ticker == ticker)
+            .where(dipfinder_signals.c.window == window)
+            .where(dipfinder_signals.c.benchmark == benchmark)
+            .order_by(dipfinder_signals.c.as_of_date.desc())
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else signal_from_row(row)

@@ -1,0 +1,54 @@
+"""The composition root: builds every adapter from the configuration."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+from stonkmarket.application.commands import Command, Receipt
+from stonkmarket.application.event_store import EventStore
+from stonkmarket.application.projections import all_projections
+from stonkmarket.application.queries import Queries
+from stonkmarket.infrastructure.config import Config
+from stonkmarket.infrastructure.database import create_engine, migrate
+from stonkmarket.infrastructure.event_store import EventsourcingStore, sqlite_env
+from stonkmarket.infrastructure.projection_runner import ProjectionRunner
+from stonkmarket.infrastructure.read_models import SqlReadModels
+
+C = TypeVar("C", bound=Command)
+
+
+class Container:
+    """The wired application: event store, read models, projections, queries."""
+
+    def __init__(self, config: Config, store: EventsourcingStore) -> None:
+        self.config = config
+        self.store = store
+        self.engine = create_engine(config.views_url)
+        self.runner = ProjectionRunner(store, self.engine, all_projections())
+        self.queries = Queries(SqlReadModels(self.engine))
+
+    async def start(self) -> None:
+        """Migrate the read-model schema and project what is already stored."""
+        await migrate(self.config.views_url)
+        await self.runner.catch_up()
+
+    async def execute(
+        self, handler: Callable[[EventStore, C], Receipt], command: C
+    ) -> Receipt:
+        """Run a command off the event loop, then wait until reads can see it."""
+        receipt = await asyncio.to_thread(handler, self.store, command)
+        await self.runner.wait_for(receipt.position)
+        return receipt
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+        self.store.close()
+
+
+def build(config: Config) -> Container:
+    """Wire the embedded profile: SQLite files under the data directory."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    store = EventsourcingStore(sqlite_env(str(config.event_store_path)))
+    return Container(config, store)

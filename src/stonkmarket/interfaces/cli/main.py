@@ -1,0 +1,134 @@
+"""The `stonkmarket` command."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+import msgspec
+import uvicorn
+from rich.console import Console
+
+from stonkmarket.domain.dips import WINDOWS
+from stonkmarket.infrastructure.config import Config, ConfigError, load_config
+from stonkmarket.infrastructure.logging import configure_logging
+from stonkmarket.infrastructure.prices.sample import SamplePriceSource
+from stonkmarket.interfaces.bootstrap import Container, build
+from stonkmarket.interfaces.cli.demo import load_sample
+from stonkmarket.interfaces.cli.tables import ranking_table, signal_table
+from stonkmarket.interfaces.http.app import create_app
+from stonkmarket.interfaces.http.dips import DEFAULT_WINDOW
+
+T = TypeVar("T")
+# Wide enough for the ranking when the output is a pipe or a file.
+console = Console(width=None if sys.stdout.isatty() else 100)
+
+window_option = click.option(
+    "--window",
+    type=click.Choice([str(w) for w in WINDOWS]),
+    default=str(DEFAULT_WINDOW),
+    show_default=True,
+    help="Calendar days the peak is taken over.",
+)
+as_of_option = click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Answer as it stood on this date (YYYY-MM-DD).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def _with_container(work: Callable[[Container], Awaitable[T]]) -> T:
+    config: Config = click.get_current_context().obj
+
+    async def run() -> T:
+        container = build(config)
+        try:
+            await container.start()
+            return await work(container)
+        finally:
+            await container.close()
+
+    return asyncio.run(run())
+
+
+def _date(value: dt.datetime | None) -> dt.date | None:
+    return None if value is None else value.date()
+
+
+@click.group()
+@click.pass_context
+def cli(context: click.Context) -> None:
+    """Find stocks trading well below their recent peak."""
+    try:
+        context.obj = load_config()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    configure_logging(context.obj.log_format)
+
+
+@cli.command()
+def demo() -> None:
+    """Load the bundled sample (20 stocks and ^GSPC) and print its ranking."""
+    source = SamplePriceSource()
+    started = time.perf_counter()
+    changed = _with_container(lambda c: load_sample(c, source))
+    seconds = time.perf_counter() - started
+    console.print(
+        f"Sample loaded in {seconds:.1f} s "
+        f"({changed} changes stored; 0 means it was already loaded)."
+    )
+    rows = _with_container(lambda c: c.queries.ranking(DEFAULT_WINDOW))
+    console.print(ranking_table(rows, DEFAULT_WINDOW))
+
+
+@cli.command()
+@click.pass_obj
+def serve(config: Config) -> None:
+    """Serve the REST API on HOST:PORT (default 127.0.0.1:8000)."""
+    app = create_app(build(config))
+    console.print(f"API docs: http://{config.host}:{config.port}/api/docs")
+    uvicorn.run(app, host=config.host, port=config.port, log_config=None)
+
+
+@cli.command()
+@as_of_option
+@window_option
+@json_option
+def rank(as_of: dt.datetime | None, window: str, as_json: bool) -> None:
+    """Print the dip ranking of the watched tickers."""
+    rows = _with_container(lambda c: c.queries.ranking(int(window), _date(as_of)))
+    if as_json:
+        click.echo(msgspec.json.encode(rows).decode())
+    else:
+        console.print(ranking_table(rows, int(window)))
+
+
+@cli.command()
+@click.argument("ticker")
+@window_option
+@as_of_option
+@click.option("--benchmark", default=None, help="Ticker the market dip is read from.")
+@json_option
+def signal(
+    ticker: str,
+    window: str,
+    as_of: dt.datetime | None,
+    benchmark: str | None,
+    as_json: bool,
+) -> None:
+    """Print the signal of one ticker."""
+    result = _with_container(
+        lambda c: c.queries.signal(ticker, int(window), benchmark, _date(as_of))
+    )
+    if as_json:
+        click.echo(msgspec.json.encode(result).decode())
+    else:
+        console.print(result.reason)
+        console.print(signal_table(result))

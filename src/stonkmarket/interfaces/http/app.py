@@ -1,0 +1,66 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from stonkmarket.interfaces.bootstrap import Container
+from stonkmarket.interfaces.http.dips import DipController, DipFinderController
+from stonkmarket.interfaces.http.docs import SCHEMA_PATH, docs_page, openapi_document
+from stonkmarket.interfaces.http.errors import EXCEPTION_HANDLERS
+from stonkmarket.interfaces.http.health import HealthController
+from stonkmarket.interfaces.http.middleware import request_id_middleware
+from stonkmarket.interfaces.http.symbols import SymbolController
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+def create_app(container: Container, *, run_projections: bool = True) -> Litestar:
+    """Build the API over a wired container; the lifespan starts and stops it."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await container.start()
+        runner = (
+            asyncio.create_task(container.runner.run_forever())
+            if run_projections
+            else None
+        )
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runner
+            await container.close()
+
+    return Litestar(
+        route_handlers=[
+            SymbolController,
+            DipController,
+            DipFinderController,
+            HealthController,
+            openapi_document,
+            docs_page,
+        ],
+        dependencies={"container": Provide(lambda: container, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        middleware=[request_id_middleware],
+        lifespan=[lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="Stonkmarket",
+            version="0.1.0",
+            description="Stocks trading well below their recent peak, and why.",
+            path=SCHEMA_PATH,
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+    )

@@ -1,0 +1,28 @@
+"""Per-request facts the handlers pass on: who asks and which request it is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.di import NamedDependency
+
+from stonkmarket.interfaces.bootstrap import Container
+
+
+def request_id_of(request: Request[Any, Any, Any]) -> str:
+    """The id the request-id middleware gave this request."""
+    return str(request.scope.get("state", {}).get("request_id", "-"))
+
+
+def actor_of(request: Request[Any, Any, Any]) -> str:
+    """Who the change is recorded as made by.
+
+    Every writer is anonymous until accounts and tokens exist; then this
+    returns the authenticated username.
+    """
+    return "anonymous"
+
+
+AppContainer = NamedDependency[Container]
+"""The wired application, injected into every handler that asks for `container`."""

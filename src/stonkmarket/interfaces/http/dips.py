@@ -1,0 +1,97 @@
+"""Market-data routes: the dip ranking, dip states, charts and signals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, ClassVar
+
+from litestar import Controller, get
+from litestar.params import FromPath, QueryParameter
+
+from stonkmarket.application.views import Chart, RankingRow, Signal
+from stonkmarket.interfaces.http.context import AppContainer
+
+DEFAULT_WINDOW = 365
+
+Window = Annotated[
+    int,
+    QueryParameter(
+        description="calendar days the peak is taken over: 7, 30, 100 or 365"
+    ),
+]
+AsOf = Annotated[
+    dt.date | None,
+    QueryParameter(description="answer as it stood on this date (YYYY-MM-DD)"),
+]
+Benchmark = Annotated[
+    str | None,
+    QueryParameter(
+        description="ticker the market dip is read from; the setting if unset"
+    ),
+]
+
+
+class DipController(Controller):
+    path = "/api/dips"
+    tags: ClassVar[list[str]] = ["dips"]
+
+    @get("/ranking")
+    async def ranking(
+        self,
+        container: AppContainer,
+        window: Window = DEFAULT_WINDOW,
+        as_of: AsOf = None,
+    ) -> list[RankingRow]:
+        """Watched tickers, deepest dip below the window's peak first."""
+        return await container.queries.ranking(window, as_of)
+
+    @get("/states")
+    async def states(
+        self, container: AppContainer, window: Window = DEFAULT_WINDOW
+    ) -> list[RankingRow]:
+        """Watched tickers that are in a dip now, deepest first."""
+        rows = await container.queries.ranking(window)
+        return [row for row in rows if row.in_dip]
+
+    @get("/{symbol:str}/chart")
+    async def chart(
+        self,
+        container: AppContainer,
+        symbol: FromPath[str],
+        days: Annotated[int, QueryParameter(description="calendar days back")] = 365,
+    ) -> Chart:
+        """Daily closes over the last `days` calendar days."""
+        return await container.queries.chart(symbol, days)
+
+
+class DipFinderController(Controller):
+    path = "/api/dipfinder"
+    tags: ClassVar[list[str]] = ["dipfinder"]
+
+    @get("/signals")
+    async def signals(
+        self,
+        container: AppContainer,
+        tickers: Annotated[
+            str | None,
+            QueryParameter(description="comma-separated; all watched if unset"),
+        ] = None,
+        window: Window = DEFAULT_WINDOW,
+        benchmark: Benchmark = None,
+        as_of: AsOf = None,
+    ) -> list[Signal]:
+        """Signals of several tickers for one window."""
+        named = [t for t in (tickers or "").split(",") if t.strip()]
+        return await container.queries.signals(named, window, benchmark, as_of)
+
+    @get("/signals/{ticker:str}")
+    async def signal(
+        self,
+        container: AppContainer,
+        ticker: FromPath[str],
+        window: Window = DEFAULT_WINDOW,
+        benchmark: Benchmark = None,
+        as_of: AsOf = None,
+    ) -> Signal:
+        """The signal of one ticker; any ticker with recorded prices."""
+        return await container.queries.signal(ticker, window, benchmark, as_of)

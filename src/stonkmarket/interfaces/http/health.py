@@ -1,0 +1,39 @@
+"""Health routes for people and for orchestrators."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import ClassVar
+
+from litestar import Controller, Response, get
+from sqlalchemy import text
+
+from stonkmarket.interfaces.http.context import AppContainer
+from stonkmarket.interfaces.http.schemas import Health
+
+
+class HealthController(Controller):
+    path = "/api/health"
+    tags: ClassVar[list[str]] = ["health"]
+
+    @get("/")
+    async def health(self, container: AppContainer) -> Health:
+        """Overall status and how far the read models trail the event store."""
+        position = await container.runner.position()
+        head = await asyncio.to_thread(container.store.head)
+        return Health(status="ok", position=position, head=head, lag=head - position)
+
+    @get("/live")
+    async def live(self) -> Health:
+        """The process answers."""
+        return Health(status="alive")
+
+    @get("/ready")
+    async def ready(self, container: AppContainer) -> Response[Health]:
+        """Ready when the read-model database answers."""
+        try:
+            async with container.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return Response(Health(status="unavailable"), status_code=503)
+        return Response(Health(status="ready"))

@@ -1,0 +1,50 @@
+"""Request bodies of the HTTP API (responses are the query views)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+
+Fraction = Annotated[float, msgspec.Meta(gt=0, lt=1, description="0.15 means 15 %")]
+Days = Annotated[int, msgspec.Meta(ge=0, le=365)]
+Ticker = Annotated[str, msgspec.Meta(min_length=1, max_length=15)]
+
+
+class SymbolCreate(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
+):
+    ticker: Ticker
+    min_dip_pct: Fraction | None = None
+    min_days: Days | None = None
+
+
+class SymbolUpdate(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
+):
+    min_dip_pct: Fraction | None = None
+    min_days: Days | None = None
+
+
+class Bar(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    date: dt.date
+    close: Annotated[float, msgspec.Meta(gt=0)]
+
+
+class PricesBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    bars: Annotated[list[Bar], msgspec.Meta(min_length=1, max_length=50_000)]
+    source: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] = "api"
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+
+
+class PricesRecorded(msgspec.Struct, frozen=True, kw_only=True):
+    ticker: str
+    position: int
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    status: str
+    position: int | None = None
+    head: int | None = None
+    lag: int | None = None

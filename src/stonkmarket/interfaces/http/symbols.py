@@ -1,0 +1,126 @@
+"""Watchlist routes: list, read, add, change and remove symbols."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from litestar import Controller, Request, delete, get, post, put
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from stonkmarket.application.commands import (
+    AddSymbol,
+    RecordPrices,
+    RemoveSymbol,
+    UpdateSymbol,
+)
+from stonkmarket.application.handlers import (
+    add_symbol,
+    record_prices,
+    remove_symbol,
+    update_symbol,
+)
+from stonkmarket.application.views import SymbolView
+from stonkmarket.domain.prices import PriceBatch
+from stonkmarket.interfaces.http.context import AppContainer, actor_of, request_id_of
+from stonkmarket.interfaces.http.schemas import (
+    PricesBody,
+    PricesRecorded,
+    SymbolCreate,
+    SymbolUpdate,
+)
+
+
+class SymbolController(Controller):
+    path = "/api/symbols"
+    tags: ClassVar[list[str]] = ["symbols"]
+
+    @get("/")
+    async def list_symbols(self, container: AppContainer) -> list[SymbolView]:
+        """Every watched ticker, alphabetically."""
+        return await container.queries.symbols()
+
+    @get("/{symbol:str}")
+    async def get_symbol(
+        self, container: AppContainer, symbol: FromPath[str]
+    ) -> SymbolView:
+        """One watched ticker and its thresholds."""
+        return await container.queries.symbol(symbol)
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_symbol(
+        self, container: AppContainer, request: Request, data: JSONBody[SymbolCreate]
+    ) -> SymbolView:
+        """Watch a ticker; 409 when it is already watched."""
+        receipt = await container.execute(
+            add_symbol,
+            AddSymbol(
+                ticker=data.ticker,
+                min_dip_pct=data.min_dip_pct,
+                min_days=data.min_days,
+                actor=actor_of(request),
+                correlation_id=request_id_of(request),
+            ),
+        )
+        return await container.queries.symbol(receipt.subject)
+
+    @put("/{symbol:str}")
+    async def update_symbol(
+        self,
+        container: AppContainer,
+        request: Request,
+        symbol: FromPath[str],
+        data: JSONBody[SymbolUpdate],
+    ) -> SymbolView:
+        """Replace a ticker's thresholds; null means the finder's default."""
+        receipt = await container.execute(
+            update_symbol,
+            UpdateSymbol(
+                ticker=symbol,
+                min_dip_pct=data.min_dip_pct,
+                min_days=data.min_days,
+                actor=actor_of(request),
+                correlation_id=request_id_of(request),
+            ),
+        )
+        return await container.queries.symbol(receipt.subject)
+
+    @delete("/{symbol:str}", status_code=HTTP_204_NO_CONTENT)
+    async def delete_symbol(
+        self, container: AppContainer, request: Request, symbol: FromPath[str]
+    ) -> None:
+        """Stop watching a ticker; its recorded prices stay."""
+        await container.execute(
+            remove_symbol,
+            RemoveSymbol(
+                ticker=symbol,
+                actor=actor_of(request),
+                correlation_id=request_id_of(request),
+            ),
+        )
+
+    @post("/{symbol:str}/prices", status_code=HTTP_201_CREATED)
+    async def record_prices(
+        self,
+        container: AppContainer,
+        request: Request,
+        symbol: FromPath[str],
+        data: JSONBody[PricesBody],
+    ) -> PricesRecorded:
+        """Record daily closes; changing a stored close needs a `reason`."""
+        batch = PriceBatch(
+            ticker=symbol,
+            dates=tuple(bar.date for bar in data.bars),
+            closes=tuple(bar.close for bar in data.bars),
+            source=data.source,
+        )
+        receipt = await container.execute(
+            record_prices,
+            RecordPrices(
+                batch=batch,
+                reason=data.reason,
+                actor=actor_of(request),
+                correlation_id=request_id_of(request),
+            ),
+        )
+        return PricesRecorded(ticker=receipt.subject, position=receipt.position)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stonkmarket.infrastructure.config import Config, ConfigError, load_config
+
+ENV_EXAMPLE = Path(__file__).parents[3] / ".env.example"
+
+# A value for each variable that differs from its default.
+CHANGED = {
+    "DATA_DIR": "/srv/data",
+    "HOST": "0.0.0.0",
+    "PORT": "9001",
+    "LOG_FORMAT": "json",
+}
+
+
+def _example_variables() -> list[str]:
+    lines = ENV_EXAMPLE.read_text().splitlines()
+    return [
+        line.split("=", 1)[0] for line in lines if line and not line.startswith("#")
+    ]
+
+
+def test_every_variable_in_env_example_has_a_changed_value_here() -> None:
+    assert sorted(_example_variables()) == sorted(CHANGED)
+
+
+@pytest.mark.parametrize("name", sorted(CHANGED))
+def test_every_variable_in_env_example_is_read(name: str) -> None:
+    default = load_config({})
+
+    changed = load_config({name: CHANGED[name]})
+
+    assert changed != default
+
+
+def test_no_environment_gives_the_embedded_defaults() -> None:
+    assert load_config({}) == Config(
+        data_dir=Path("var"), host="127.0.0.1", port=8000, log_format="console"
+    )
+
+
+def test_a_port_that_is_not_a_number_is_refused() -> None:
+    with pytest.raises(
+        ConfigError, match="PORT must be a number from 1 to 65535, got 'http'"
+    ):
+        load_config({"PORT": "http"})
+
+
+def test_an_unknown_log_format_is_refused() -> None:
+    with pytest.raises(
+        ConfigError, match="LOG_FORMAT must be console or json, got 'xml'"
+    ):
+        load_config({"LOG_FORMAT": "xml"})
