@@ -25,7 +25,7 @@ demo: install
 serve: install
 	$(BIN)/stonkmarket serve
 
-test: install  ## the whole suite
+test: lint  ## lint, type-check, then the whole suite
 	$(BIN)/pytest
 
 lint: install

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import Aggregate
 
 from stonkmarket.application.signals import build_signal
 from stonkmarket.application.views import SettingsView, Signal, SymbolView
@@ -47,9 +47,7 @@ class Projection(Protocol):
 
     name: str
 
-    async def apply(
-        self, event: DomainEventProtocol[object], views: ViewChanges
-    ) -> None: ...
+    async def apply(self, event: Aggregate.Event, views: ViewChanges) -> None: ...
 
 
 class SymbolsProjection:
@@ -57,9 +55,7 @@ class SymbolsProjection:
 
     name = "symbols"
 
-    async def apply(
-        self, event: DomainEventProtocol[object], views: ViewChanges
-    ) -> None:
+    async def apply(self, event: Aggregate.Event, views: ViewChanges) -> None:
         if isinstance(event, Symbol.Removed):
             await views.drop_symbol(event.ticker)
         elif isinstance(event, Symbol.Added | Symbol.ReAdded):
@@ -91,9 +87,7 @@ class PriceBarsProjection:
 
     name = "price_bars"
 
-    async def apply(
-        self, event: DomainEventProtocol[object], views: ViewChanges
-    ) -> None:
+    async def apply(self, event: Aggregate.Event, views: ViewChanges) -> None:
         if isinstance(event, PriceHistory.BarsRecorded | PriceHistory.BarsRestated):
             await views.put_bars(event.ticker, event.dates, event.closes)
 
@@ -103,9 +97,7 @@ class SettingsProjection:
 
     name = "dipfinder_settings"
 
-    async def apply(
-        self, event: DomainEventProtocol[object], views: ViewChanges
-    ) -> None:
+    async def apply(self, event: Aggregate.Event, views: ViewChanges) -> None:
         if isinstance(event, DipFinderSettings.Changed):
             current = await views.settings()
             await views.put_settings(
@@ -125,9 +117,7 @@ class SignalsProjection:
 
     name = "dipfinder_signals"
 
-    async def apply(
-        self, event: DomainEventProtocol[object], views: ViewChanges
-    ) -> None:
+    async def apply(self, event: Aggregate.Event, views: ViewChanges) -> None:
         tickers = await self._affected(event, views)
         if not tickers:
             return
@@ -141,9 +131,7 @@ class SignalsProjection:
             )
         await views.put_signals(signals, computed_at=event.timestamp)
 
-    async def _affected(
-        self, event: DomainEventProtocol[object], views: ViewChanges
-    ) -> list[str]:
+    async def _affected(self, event: Aggregate.Event, views: ViewChanges) -> list[str]:
         if isinstance(event, Symbol.Added | Symbol.ReAdded | Symbol.ThresholdsChanged):
             return [event.ticker]
         if isinstance(event, DipFinderSettings.Changed):

@@ -7,8 +7,8 @@ from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Notification
 
 from stonkmarket.application.errors import ConflictError
 
@@ -29,7 +29,7 @@ class EventsourcingStore:
 
     def get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         try:
-            aggregate = self.app.repository.get(aggregate_id)
+            aggregate: Aggregate = self.app.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         if not isinstance(aggregate, kind):
@@ -51,12 +51,18 @@ class EventsourcingStore:
 
     def events_after(
         self, position: int, limit: int
-    ) -> list[tuple[int, DomainEventProtocol[UUID]]]:
+    ) -> list[tuple[int, Aggregate.Event]]:
         """Up to `limit` events stored after `position`, oldest first."""
         notifications = self.app.recorder.select_notifications(
             start=position, limit=limit, inclusive_of_start=False
         )
-        return [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
+        return [(n.id, self._decoded(n)) for n in notifications]
+
+    def _decoded(self, notification: Notification) -> Aggregate.Event:
+        stored = self.app.mapper.to_domain_event(notification)
+        if not isinstance(stored, Aggregate.Event):
+            raise TypeError(f"event {notification.id} is not an aggregate event")
+        return stored
 
     def close(self) -> None:
         self.app.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
@@ -33,7 +33,7 @@ Benchmark = Annotated[
 
 class DipController(Controller):
     path = "/api/dips"
-    tags: ClassVar[list[str]] = ["dips"]
+    tags = ("dips",)
 
     @get("/ranking")
     async def ranking(
@@ -66,7 +66,7 @@ class DipController(Controller):
 
 class DipFinderController(Controller):
     path = "/api/dipfinder"
-    tags: ClassVar[list[str]] = ["dipfinder"]
+    tags = ("dipfinder",)
 
     @get("/signals")
     async def signals(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import ClassVar
 
 from litestar import Controller, Response, get
 from sqlalchemy import text
@@ -14,7 +13,7 @@ from stonkmarket.interfaces.http.schemas import Health
 
 class HealthController(Controller):
     path = "/api/health"
-    tags: ClassVar[list[str]] = ["health"]
+    tags = ("health",)
 
     @get("/")
     async def health(self, container: AppContainer) -> Health:

@@ -7,6 +7,7 @@ import time
 import uuid
 
 import structlog
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("stonkmarket.http")
@@ -18,7 +19,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Give each request an id (the caller's X-Request-ID if sane) and log it once."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any
 
 from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, JSONBody
@@ -33,7 +33,7 @@ from stonkmarket.interfaces.http.schemas import (
 
 class SymbolController(Controller):
     path = "/api/symbols"
-    tags: ClassVar[list[str]] = ["symbols"]
+    tags = ("symbols",)
 
     @get("/")
     async def list_symbols(self, container: AppContainer) -> list[SymbolView]:
@@ -49,7 +49,10 @@ class SymbolController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create_symbol(
-        self, container: AppContainer, request: Request, data: JSONBody[SymbolCreate]
+        self,
+        container: AppContainer,
+        request: Request[Any, Any, Any],
+        data: JSONBody[SymbolCreate],
     ) -> SymbolView:
         """Watch a ticker; 409 when it is already watched."""
         receipt = await container.execute(
@@ -68,7 +71,7 @@ class SymbolController(Controller):
     async def update_symbol(
         self,
         container: AppContainer,
-        request: Request,
+        request: Request[Any, Any, Any],
         symbol: FromPath[str],
         data: JSONBody[SymbolUpdate],
     ) -> SymbolView:
@@ -87,7 +90,10 @@ class SymbolController(Controller):
 
     @delete("/{symbol:str}", status_code=HTTP_204_NO_CONTENT)
     async def delete_symbol(
-        self, container: AppContainer, request: Request, symbol: FromPath[str]
+        self,
+        container: AppContainer,
+        request: Request[Any, Any, Any],
+        symbol: FromPath[str],
     ) -> None:
         """Stop watching a ticker; its recorded prices stay."""
         await container.execute(
@@ -103,7 +109,7 @@ class SymbolController(Controller):
     async def record_prices(
         self,
         container: AppContainer,
-        request: Request,
+        request: Request[Any, Any, Any],
         symbol: FromPath[str],
         data: JSONBody[PricesBody],
     ) -> PricesRecorded:
