@@ -20,8 +20,7 @@ from stonkmarket.domain.price_history import PriceHistory
 from stonkmarket.domain.settings import DipFinderSettings
 from stonkmarket.domain.symbol import Symbol
 
-SymbolEvent = Symbol.Added | Symbol.ReAdded | Symbol.ThresholdsChanged | Symbol.Removed
-BarsEvent = PriceHistory.BarsRecorded | PriceHistory.BarsRestated
+BARS_EVENTS = (PriceHistory.BarsRecorded, PriceHistory.BarsRestated)
 
 
 class ViewChanges(Protocol):
@@ -88,7 +87,7 @@ class PriceBarsProjection:
     name = "price_bars"
 
     async def apply(self, event: Aggregate.Event, views: ViewChanges) -> None:
-        if isinstance(event, PriceHistory.BarsRecorded | PriceHistory.BarsRestated):
+        if isinstance(event, BARS_EVENTS):
             await views.put_bars(event.ticker, event.dates, event.closes)
 
 
@@ -136,7 +135,7 @@ class SignalsProjection:
             return [event.ticker]
         if isinstance(event, DipFinderSettings.Changed):
             return [s.ticker for s in await views.watched()]
-        if isinstance(event, PriceHistory.BarsRecorded | PriceHistory.BarsRestated):
+        if isinstance(event, BARS_EVENTS):
             settings = await views.settings()
             if event.ticker == settings.values["benchmark"]:
                 return [s.ticker for s in await views.watched()]

@@ -160,5 +160,5 @@ def check_batch(batch: PriceBatch) -> None:
 
 
 def price_history_id(ticker: str) -> UUID:
-    """The PriceHistory's id: one history per ticker."""
+    """Return the PriceHistory's id, one history per ticker."""
     return uuid5(NAMESPACE_URL, f"prices:{ticker}")

@@ -164,5 +164,5 @@ class Symbol(Aggregate):
 
 
 def symbol_id(ticker: str) -> UUID:
-    """The Symbol's id: the same ticker always maps to the same aggregate."""
+    """Return the Symbol's id, the same for the same ticker every time."""
     return uuid5(NAMESPACE_URL, f"symbol:{ticker}")

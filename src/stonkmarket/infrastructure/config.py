@@ -10,11 +10,11 @@ import msgspec
 
 
 class ConfigError(Exception):
-    """Raised when an environment variable holds a value that cannot be used."""
+    """Raised when an environment variable contains an unusable value."""
 
 
 class Config(msgspec.Struct, frozen=True, kw_only=True):
-    """Where the data lives and where the API listens."""
+    """Settings of the data folder, the listen address and the log format."""
 
     data_dir: Path = Path("var")
     host: str = "127.0.0.1"

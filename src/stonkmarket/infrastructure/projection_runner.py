@@ -1,4 +1,4 @@
-"""Feeds stored events to the projections, exactly once, in order."""
+"""Apply stored events to the projections in notification order."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class ProjectionRunner:
         self._one_batch_at_a_time = asyncio.Lock()
 
     async def position(self) -> int:
-        """The position every projection has reached (0 before the first event)."""
+        """Return the position every projection has reached (0 before any event)."""
         async with self.engine.connect() as conn:
             lowest = await conn.scalar(select(func.min(projection_tracking.c.position)))
             count = await conn.scalar(

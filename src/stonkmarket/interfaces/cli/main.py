@@ -39,7 +39,7 @@ as_of_option = click.option(
     "--as-of",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
-    help="Answer as it stood on this date (YYYY-MM-DD).",
+    help="Measure as of this date (YYYY-MM-DD); default: the latest bar.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 

@@ -26,7 +26,7 @@ _RANKING_HEADINGS = (
 
 
 def ranking_table(rows: list[RankingRow], window: int) -> Table:
-    """The ranking as a terminal table, deepest dip first."""
+    """Render the ranking as a terminal table, deepest dip first."""
     as_of = max((r.as_of_date for r in rows), default=None)
     title = f"Dip ranking, {window}-day peak" + (f", as of {as_of}" if as_of else "")
     table = Table(title=title, box=None)
@@ -50,7 +50,7 @@ def ranking_table(rows: list[RankingRow], window: int) -> Table:
 
 
 def signal_table(signal: Signal) -> Table:
-    """One signal, one field a row."""
+    """Render one signal, one field a row."""
     table = Table(show_header=False, box=None)
     table.add_column("field")
     table.add_column("value", justify="right", no_wrap=True)

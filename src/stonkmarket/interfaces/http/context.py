@@ -1,4 +1,4 @@
-"""Per-request facts the handlers pass on: who asks and which request it is."""
+"""Per-request facts that handlers record on events: the actor and the request id."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from stonkmarket.interfaces.bootstrap import Container
 
 
 def request_id_of(request: Request[Any, Any, Any]) -> str:
-    """The id the request-id middleware gave this request."""
+    """Return the id the request-id middleware gave this request."""
     return str(request.scope.get("state", {}).get("request_id", "-"))
 
 
@@ -25,4 +25,4 @@ def actor_of(request: Request[Any, Any, Any]) -> str:
 
 
 AppContainer = NamedDependency[Container]
-"""The wired application, injected into every handler that asks for `container`."""
+"""The wired application, injected into every handler with a `container` parameter."""

@@ -21,7 +21,7 @@ Window = Annotated[
 ]
 AsOf = Annotated[
     dt.date | None,
-    QueryParameter(description="answer as it stood on this date (YYYY-MM-DD)"),
+    QueryParameter(description="the date to measure as of (YYYY-MM-DD)"),
 ]
 Benchmark = Annotated[
     str | None,
@@ -42,14 +42,14 @@ class DipController(Controller):
         window: Window = DEFAULT_WINDOW,
         as_of: AsOf = None,
     ) -> list[RankingRow]:
-        """Watched tickers, deepest dip below the window's peak first."""
+        """Rank the watched tickers, deepest dip below the window's peak first."""
         return await container.queries.ranking(window, as_of)
 
     @get("/states")
     async def states(
         self, container: AppContainer, window: Window = DEFAULT_WINDOW
     ) -> list[RankingRow]:
-        """Watched tickers that are in a dip now, deepest first."""
+        """List the watched tickers that are in a dip now, deepest first."""
         rows = await container.queries.ranking(window)
         return [row for row in rows if row.in_dip]
 
@@ -60,7 +60,7 @@ class DipController(Controller):
         symbol: FromPath[str],
         days: Annotated[int, QueryParameter(description="calendar days back")] = 365,
     ) -> Chart:
-        """Daily closes over the last `days` calendar days."""
+        """Return the daily closes of the last `days` calendar days."""
         return await container.queries.chart(symbol, days)
 
 
@@ -80,7 +80,7 @@ class DipFinderController(Controller):
         benchmark: Benchmark = None,
         as_of: AsOf = None,
     ) -> list[Signal]:
-        """Signals of several tickers for one window."""
+        """Return the signals of several tickers for one window."""
         named = [t for t in (tickers or "").split(",") if t.strip()]
         return await container.queries.signals(named, window, benchmark, as_of)
 
@@ -93,5 +93,5 @@ class DipFinderController(Controller):
         benchmark: Benchmark = None,
         as_of: AsOf = None,
     ) -> Signal:
-        """The signal of one ticker; any ticker with recorded prices."""
+        """Return the signal of one ticker, watched or not, that has recorded prices."""
         return await container.queries.signal(ticker, window, benchmark, as_of)

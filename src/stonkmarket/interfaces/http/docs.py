@@ -12,11 +12,11 @@ SCHEMA_PATH = "/api/schema"
 
 @get("/api/openapi.json", include_in_schema=False, sync_to_thread=False)
 def openapi_document(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of this API."""
+    """Return the OpenAPI 3.1 document of this API."""
     return request.app.openapi_schema.to_schema()
 
 
 @get("/api/docs", include_in_schema=False, sync_to_thread=False)
 def docs_page() -> Redirect:
-    """The Swagger page, which reads the document above."""
+    """Redirect to the Swagger page, which renders the document."""
     return Redirect(f"{SCHEMA_PATH}/swagger")

@@ -51,7 +51,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
 
 
 class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """What every failed request returns."""
+    """The error body of every failed request."""
 
     error: str
     message: str
@@ -91,7 +91,7 @@ def handle_known_error(
 def handle_validation_error(
     request: Request[Any, Any, Any], error: Exception
 ) -> Response[ErrorBody]:
-    """A request that does not decode: name each field and the rule it broke."""
+    """Return 400 for a request that does not decode, naming each bad field."""
     assert isinstance(error, ValidationException)
     problems = error.extra if isinstance(error.extra, list) else []
     fields = [p.get("key") for p in problems if isinstance(p, dict) and p.get("key")]
@@ -113,7 +113,7 @@ def handle_validation_error(
 def handle_http_error(
     request: Request[Any, Any, Any], error: Exception
 ) -> Response[ErrorBody]:
-    """Litestar's own errors (unknown route, wrong method) in the same body."""
+    """Return Litestar's own errors (unknown route, wrong method) in the same body."""
     assert isinstance(error, HTTPException)
     status = error.status_code
     body = ErrorBody(
@@ -128,12 +128,12 @@ def handle_http_error(
 def handle_unexpected_error(
     request: Request[Any, Any, Any], error: Exception
 ) -> Response[ErrorBody]:
-    """The process boundary: log the traceback once and say nothing inside."""
+    """Log an unexpected error once with its traceback and return a bare 500."""
     request_id = request_id_of(request)
     log.error("request_failed", request_id=request_id, exc_info=error)
     body = ErrorBody(
         error="INTERNAL",
-        message="the server failed to answer; the request id helps find out why",
+        message="the server failed to process the request; report its request id",
         status=HTTP_500_INTERNAL_SERVER_ERROR,
         request_id=request_id,
     )

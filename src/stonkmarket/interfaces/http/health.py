@@ -17,19 +17,19 @@ class HealthController(Controller):
 
     @get("/")
     async def health(self, container: AppContainer) -> Health:
-        """Overall status and how far the read models trail the event store."""
+        """Report the status and how far the read models trail the event store."""
         position = await container.runner.position()
         head = await asyncio.to_thread(container.store.head)
         return Health(status="ok", position=position, head=head, lag=head - position)
 
     @get("/live")
     async def live(self) -> Health:
-        """The process answers."""
+        """Report that the process is running."""
         return Health(status="alive")
 
     @get("/ready")
     async def ready(self, container: AppContainer) -> Response[Health]:
-        """Ready when the read-model database answers."""
+        """Report ready when the read-model database responds to a query."""
         try:
             async with container.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))

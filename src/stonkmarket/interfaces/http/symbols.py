@@ -37,14 +37,14 @@ class SymbolController(Controller):
 
     @get("/")
     async def list_symbols(self, container: AppContainer) -> list[SymbolView]:
-        """Every watched ticker, alphabetically."""
+        """List every watched ticker, alphabetically."""
         return await container.queries.symbols()
 
     @get("/{symbol:str}")
     async def get_symbol(
         self, container: AppContainer, symbol: FromPath[str]
     ) -> SymbolView:
-        """One watched ticker and its thresholds."""
+        """Return one watched ticker and its thresholds."""
         return await container.queries.symbol(symbol)
 
     @post("/", status_code=HTTP_201_CREATED)
