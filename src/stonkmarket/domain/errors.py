@@ -6,7 +6,8 @@ DomainError
  ├── SymbolRemovedError         a change was asked of a removed symbol
  ├── SymbolWatchedError         a watched symbol was added again
  ├── InvalidPriceBatchError     a batch of bars breaks the series rules
- └── RestatementError           a batch changes stored bars without a reason
+ ├── RestatementError           a batch changes stored bars without a reason
+ └── InvalidFundamentalsError   a snapshot holds a NaN or infinite metric
 """
 
 from __future__ import annotations
@@ -43,3 +44,7 @@ class InvalidPriceBatchError(DomainError):
 
 class RestatementError(DomainError):
     """Raised when a batch would change stored bars and gives no reason."""
+
+
+class InvalidFundamentalsError(DomainError):
+    """Raised when a snapshot contains a metric that is NaN or infinite."""
