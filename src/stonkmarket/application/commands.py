@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import msgspec
 
+from stonkmarket.application.views import SymbolView
 from stonkmarket.domain.prices import PriceBatch
 
 
@@ -38,7 +40,24 @@ class RecordPrices(Command, frozen=True, kw_only=True):
 
 
 class ChangeSettings(Command, frozen=True, kw_only=True):
+    """Change some knobs; `expected_version`, when given, must be the current one."""
+
     changes: dict[str, Any]
+    expected_version: int | None = None
+
+
+class RecordFundamentals(Command, frozen=True, kw_only=True):
+    """Record what a source reported about a company on `as_of`.
+
+    `info` is shaped like yfinance's `Ticker.info`; `statements` maps statement
+    line names (such as "Free Cash Flow") to their latest annual values.
+    """
+
+    ticker: str
+    as_of: dt.date
+    source: str
+    info: dict[str, Any]
+    statements: dict[str, Any] | None = None
 
 
 class Receipt(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,3 +69,9 @@ class Receipt(msgspec.Struct, frozen=True, kw_only=True):
 
     subject: str
     position: int
+
+
+class SymbolReceipt(Receipt, frozen=True, kw_only=True):
+    """A receipt with the symbol as this command left it."""
+
+    symbol: SymbolView

@@ -3,6 +3,7 @@
 ApplicationError
  ├── NotFoundError          the thing asked for does not exist
  ├── ConflictError          the change collides with the stored state
+ ├── StaleVersionError      the change was based on an older version
  ├── UnknownTickerError     a price source has nothing for a ticker
  ├── PriceSourceError       a price source failed or answered nonsense
  └── ProjectionTimeoutError the read models did not catch up in time
@@ -18,6 +19,7 @@ class ApplicationError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.problems = {} if field is None else {field: message}
 
 
 class NotFoundError(ApplicationError):
@@ -26,6 +28,10 @@ class NotFoundError(ApplicationError):
 
 class ConflictError(ApplicationError):
     """Raised when a change collides with what is already stored."""
+
+
+class StaleVersionError(ApplicationError):
+    """Raised when a change names a version that is no longer the current one."""
 
 
 class UnknownTickerError(ApplicationError):

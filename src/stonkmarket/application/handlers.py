@@ -6,12 +6,21 @@ from stonkmarket.application.commands import (
     AddSymbol,
     ChangeSettings,
     Receipt,
+    RecordFundamentals,
     RecordPrices,
     RemoveSymbol,
+    SymbolReceipt,
     UpdateSymbol,
 )
-from stonkmarket.application.errors import ConflictError, NotFoundError
+from stonkmarket.application.errors import (
+    ConflictError,
+    NotFoundError,
+    StaleVersionError,
+)
 from stonkmarket.application.event_store import EventStore
+from stonkmarket.application.views import SymbolView
+from stonkmarket.domain.fundamentals import normalise_info
+from stonkmarket.domain.fundamentals_history import Fundamentals, fundamentals_id
 from stonkmarket.domain.price_history import PriceHistory, price_history_id
 from stonkmarket.domain.prices import PriceBatch
 from stonkmarket.domain.settings import SETTINGS_ID, DipFinderSettings
@@ -19,7 +28,7 @@ from stonkmarket.domain.symbol import Symbol, symbol_id
 from stonkmarket.domain.tickers import normalise_ticker
 
 
-def add_symbol(store: EventStore, command: AddSymbol) -> Receipt:
+def add_symbol(store: EventStore, command: AddSymbol) -> SymbolReceipt:
     """Put a ticker on the watchlist, or back on it after a removal."""
     ticker = normalise_ticker(command.ticker)
     symbol = store.get(symbol_id(ticker), Symbol)
@@ -41,12 +50,13 @@ def add_symbol(store: EventStore, command: AddSymbol) -> Receipt:
     else:
         raise _already_watched(ticker)
     try:
-        return Receipt(subject=ticker, position=store.save(symbol))
+        position = store.save(symbol)
     except ConflictError as exc:
         raise _already_watched(ticker) from exc
+    return _symbol_receipt(symbol, position)
 
 
-def update_symbol(store: EventStore, command: UpdateSymbol) -> Receipt:
+def update_symbol(store: EventStore, command: UpdateSymbol) -> SymbolReceipt:
     """Replace a watched ticker's thresholds."""
     symbol = _watched(store, command.ticker)
     symbol.change_thresholds(
@@ -55,7 +65,7 @@ def update_symbol(store: EventStore, command: UpdateSymbol) -> Receipt:
         actor=command.actor,
         correlation_id=command.correlation_id,
     )
-    return Receipt(subject=symbol.ticker, position=store.save(symbol))
+    return _symbol_receipt(symbol, store.save(symbol))
 
 
 def remove_symbol(store: EventStore, command: RemoveSymbol) -> Receipt:
@@ -91,6 +101,10 @@ def change_settings(store: EventStore, command: ChangeSettings) -> Receipt:
     settings = store.get(SETTINGS_ID, DipFinderSettings)
     if settings is None:
         settings = DipFinderSettings()
+    current_version = settings_version(settings)
+    expected = command.expected_version
+    if expected is not None and expected != current_version:
+        raise _stale(expected, current_version)
     settings.change(
         command.changes, actor=command.actor, correlation_id=command.correlation_id
     )
@@ -98,7 +112,44 @@ def change_settings(store: EventStore, command: ChangeSettings) -> Receipt:
         isinstance(e, DipFinderSettings.Changed) for e in settings.pending_events
     ):
         return Receipt(subject="dipfinder", position=0)
-    return Receipt(subject="dipfinder", position=store.save(settings))
+    try:
+        position = store.save(settings)
+    except ConflictError as exc:
+        if expected is None:
+            raise
+        raise _stale(expected, expected + 1) from exc
+    return Receipt(subject="dipfinder", position=position)
+
+
+def settings_version(settings: DipFinderSettings) -> int:
+    """The settings version: how many changes were recorded (0 for the defaults)."""
+    saved_events = settings.version - len(settings.pending_events)
+    return max(0, saved_events - 1)
+
+
+def record_fundamentals(store: EventStore, command: RecordFundamentals) -> Receipt:
+    """Normalise what the source reported and record it as a snapshot."""
+    ticker = normalise_ticker(command.ticker)
+    snapshot = normalise_info(command.info, command.statements)
+    history = store.get(fundamentals_id(ticker), Fundamentals)
+    if history is None:
+        history = Fundamentals(ticker)
+    history.record(
+        snapshot,
+        as_of=command.as_of,
+        source=command.source,
+        actor=command.actor,
+        correlation_id=command.correlation_id,
+    )
+    return Receipt(subject=ticker, position=store.save(history))
+
+
+def _stale(expected: int, current: int) -> StaleVersionError:
+    return StaleVersionError(
+        f"the settings are at version {current}, not {expected}; "
+        "reload them and apply the change again",
+        field="If-Match",
+    )
 
 
 def _watched(store: EventStore, raw_ticker: str) -> Symbol:
@@ -107,6 +158,17 @@ def _watched(store: EventStore, raw_ticker: str) -> Symbol:
     if symbol is None:
         raise NotFoundError(f"{ticker} is not on the watchlist", field="ticker")
     return symbol
+
+
+def _symbol_receipt(symbol: Symbol, position: int) -> SymbolReceipt:
+    view = SymbolView(
+        ticker=symbol.ticker,
+        min_dip_pct=symbol.min_dip_pct,
+        min_days=symbol.min_days,
+        added_at=symbol.created_on,
+        updated_at=symbol.modified_on,
+    )
+    return SymbolReceipt(subject=symbol.ticker, position=position, symbol=view)
 
 
 def _already_watched(ticker: str) -> ConflictError:

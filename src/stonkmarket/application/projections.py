@@ -13,9 +13,16 @@ from typing import Protocol
 
 from eventsourcing.domain import Aggregate
 
-from stonkmarket.application.signals import build_signal
-from stonkmarket.application.views import SettingsView, Signal, SymbolView
+from stonkmarket.application.signals import build_signal, metrics_known_on
+from stonkmarket.application.views import (
+    FundamentalsView,
+    SettingsView,
+    Signal,
+    SymbolView,
+)
 from stonkmarket.domain.dips import WINDOWS, PriceSeries
+from stonkmarket.domain.fundamentals import FundamentalMetrics
+from stonkmarket.domain.fundamentals_history import Fundamentals
 from stonkmarket.domain.price_history import PriceHistory
 from stonkmarket.domain.settings import DipFinderSettings
 from stonkmarket.domain.symbol import Symbol
@@ -27,7 +34,8 @@ class ViewChanges(Protocol):
     """The read models inside one transaction of the projection runner."""
 
     async def put_symbol(self, symbol: SymbolView) -> None: ...
-    async def drop_symbol(self, ticker: str) -> None: ...
+    async def drop_symbol(self, ticker: str, at: dt.datetime) -> None: ...
+    async def any_symbol(self, ticker: str) -> SymbolView | None: ...
     async def symbol(self, ticker: str) -> SymbolView | None: ...
     async def watched(self) -> list[SymbolView]: ...
     async def put_bars(
@@ -36,6 +44,8 @@ class ViewChanges(Protocol):
     async def series(self, ticker: str) -> PriceSeries | None: ...
     async def settings(self) -> SettingsView: ...
     async def put_settings(self, settings: SettingsView) -> None: ...
+    async def put_fundamentals(self, snapshot: FundamentalsView) -> None: ...
+    async def fundamentals(self, ticker: str) -> FundamentalsView | None: ...
     async def put_signals(
         self, signals: list[Signal], computed_at: dt.datetime
     ) -> None: ...
@@ -50,35 +60,26 @@ class Projection(Protocol):
 
 
 class SymbolsProjection:
-    """The watchlist: one row per watched ticker."""
+    """The watchlist: one row per ticker ever added; removed ones are marked."""
 
     name = "symbols"
 
     async def apply(self, event: Aggregate.Event, views: ViewChanges) -> None:
         if isinstance(event, Symbol.Removed):
-            await views.drop_symbol(event.ticker)
-        elif isinstance(event, Symbol.Added | Symbol.ReAdded):
+            await views.drop_symbol(event.ticker, event.timestamp)
+        elif isinstance(
+            event, Symbol.Added | Symbol.ReAdded | Symbol.ThresholdsChanged
+        ):
+            known = await views.any_symbol(event.ticker)
             await views.put_symbol(
                 SymbolView(
                     ticker=event.ticker,
                     min_dip_pct=event.min_dip_pct,
                     min_days=event.min_days,
-                    added_at=event.timestamp,
+                    added_at=event.timestamp if known is None else known.added_at,
                     updated_at=event.timestamp,
                 )
             )
-        elif isinstance(event, Symbol.ThresholdsChanged):
-            current = await views.symbol(event.ticker)
-            if current is not None:
-                await views.put_symbol(
-                    SymbolView(
-                        ticker=event.ticker,
-                        min_dip_pct=event.min_dip_pct,
-                        min_days=event.min_days,
-                        added_at=current.added_at,
-                        updated_at=event.timestamp,
-                    )
-                )
 
 
 class PriceBarsProjection:
@@ -91,8 +92,26 @@ class PriceBarsProjection:
             await views.put_bars(event.ticker, event.dates, event.closes)
 
 
+class FundamentalsProjection:
+    """Every fundamentals snapshot, by ticker and fetch date."""
+
+    name = "fundamentals"
+
+    async def apply(self, event: Aggregate.Event, views: ViewChanges) -> None:
+        if isinstance(event, Fundamentals.SnapshotRecorded):
+            await views.put_fundamentals(
+                FundamentalsView(
+                    ticker=event.ticker,
+                    as_of=dt.date.fromisoformat(event.as_of),
+                    source=event.source,
+                    metrics=FundamentalMetrics(**event.metrics),
+                    notes=event.notes,
+                )
+            )
+
+
 class SettingsProjection:
-    """The finder's knobs and their version (the number of changes so far)."""
+    """Every version of the finder's knobs; version N follows the Nth change."""
 
     name = "dipfinder_settings"
 
@@ -135,6 +154,9 @@ class SignalsProjection:
             return [event.ticker]
         if isinstance(event, DipFinderSettings.Changed):
             return [s.ticker for s in await views.watched()]
+        if isinstance(event, Fundamentals.SnapshotRecorded):
+            watched = await views.symbol(event.ticker) is not None
+            return [event.ticker] if watched else []
         if isinstance(event, BARS_EVENTS):
             settings = await views.settings()
             if event.ticker == settings.values["benchmark"]:
@@ -154,6 +176,8 @@ class SignalsProjection:
         if series is None:
             return []
         symbol = await views.symbol(ticker)
+        snapshot = await views.fundamentals(ticker)
+        last_bar = series.dates[-1].item()
         signals = (
             build_signal(
                 ticker,
@@ -164,6 +188,7 @@ class SignalsProjection:
                 as_of=None,
                 settings=settings,
                 symbol=symbol,
+                fundamentals=metrics_known_on(snapshot, last_bar),
             )
             for window in WINDOWS
         )
@@ -175,6 +200,7 @@ def all_projections() -> list[Projection]:
     return [
         SymbolsProjection(),
         PriceBarsProjection(),
+        FundamentalsProjection(),
         SettingsProjection(),
         SignalsProjection(),
     ]

@@ -9,13 +9,16 @@ from stonkmarket.application.errors import NotFoundError
 from stonkmarket.application.signals import build_signal
 from stonkmarket.application.views import (
     Chart,
+    FundamentalsView,
     RankingRow,
     SettingsView,
     Signal,
+    SignalBatch,
     SymbolView,
+    TickerError,
 )
 from stonkmarket.domain.dips import WINDOWS, PriceSeries
-from stonkmarket.domain.errors import ThresholdOutOfRangeError
+from stonkmarket.domain.errors import DomainError, ThresholdOutOfRangeError
 from stonkmarket.domain.tickers import normalise_ticker
 
 
@@ -24,15 +27,21 @@ class ReadModels(Protocol):
 
     async def symbols(self) -> list[SymbolView]: ...
     async def symbol(self, ticker: str) -> SymbolView | None: ...
-    async def settings(self) -> SettingsView: ...
+    async def settings(self, version: int | None = None) -> SettingsView | None: ...
+    async def fundamentals(
+        self, ticker: str, day: dt.date | None = None
+    ) -> FundamentalsView | None: ...
     async def series(
         self, ticker: str, until: dt.date | None = None
     ) -> PriceSeries | None: ...
     async def chart(self, ticker: str, days: int) -> Chart | None: ...
     async def ranking(self, window: int) -> list[RankingRow]: ...
     async def latest_signal(
-        self, ticker: str, window: int, benchmark: str
+        self, ticker: str, window: int, benchmark: str, settings_version: int
     ) -> Signal | None: ...
+
+
+MAX_TICKERS_PER_REQUEST = 50
 
 
 def check_window(window: int) -> int:
@@ -61,8 +70,18 @@ class Queries:
             raise NotFoundError(f"{ticker} is not on the watchlist", field="ticker")
         return symbol
 
-    async def settings(self) -> SettingsView:
-        return await self.views.settings()
+    async def settings(self, version: int | None = None) -> SettingsView:
+        """The newest settings, or those of an older version."""
+        settings = await self.views.settings(version)
+        if settings is None:
+            raise NotFoundError(
+                f"settings version {version} does not exist", field="settings_version"
+            )
+        return settings
+
+    async def fundamentals(self, raw_ticker: str) -> FundamentalsView | None:
+        """The newest fundamentals snapshot of a ticker, if any was recorded."""
+        return await self.views.fundamentals(normalise_ticker(raw_ticker))
 
     async def chart(self, raw_ticker: str, days: int) -> Chart:
         ticker = normalise_ticker(raw_ticker)
@@ -82,11 +101,15 @@ class Queries:
         check_window(window)
         if as_of is None:
             return await self.views.ranking(window)
-        signals = [
-            signal
-            for symbol in await self.views.symbols()
-            if (signal := await self._computed(symbol.ticker, window, None, as_of))
-        ]
+        settings = await self.settings()
+        benchmark = str(settings.values["benchmark"])
+        signals = []
+        for symbol in await self.views.symbols():
+            signal = await self._computed(
+                symbol.ticker, window, benchmark, as_of, settings
+            )
+            if signal is not None:
+                signals.append(signal)
         signals.sort(key=lambda s: (-s.dip_stock, s.ticker))
         return [_ranking_row(rank, s) for rank, s in enumerate(signals, start=1)]
 
@@ -96,16 +119,29 @@ class Queries:
         window: int,
         benchmark: str | None = None,
         as_of: dt.date | None = None,
+        settings_version: int | None = None,
     ) -> Signal:
-        """The signal of one ticker, stored when current, computed for a past date."""
+        """The signal of one ticker: stored when current, else computed.
+
+        An older `settings_version` reproduces what that version said.
+        """
         ticker = normalise_ticker(raw_ticker)
         check_window(window)
-        chosen = await self._benchmark(benchmark)
-        if as_of is None:
-            stored = await self.views.latest_signal(ticker, window, chosen)
+        settings = await self.settings(settings_version)
+        chosen = (
+            str(settings.values["benchmark"])
+            if benchmark is None
+            else normalise_ticker(benchmark, field="benchmark")
+        )
+        # Stored signals are kept current for watched tickers only.
+        watched = await self.views.symbol(ticker) is not None
+        if as_of is None and watched:
+            stored = await self.views.latest_signal(
+                ticker, window, chosen, settings.version
+            )
             if stored is not None:
                 return stored
-        signal = await self._computed(ticker, window, chosen, as_of)
+        signal = await self._computed(ticker, window, chosen, as_of, settings)
         if signal is None:
             when = "" if as_of is None else f" on or before {as_of.isoformat()}"
             raise NotFoundError(
@@ -119,34 +155,60 @@ class Queries:
         window: int,
         benchmark: str | None = None,
         as_of: dt.date | None = None,
-    ) -> list[Signal]:
-        """Signals of several tickers; all watched tickers when none are named."""
-        tickers = raw_tickers or [s.ticker for s in await self.views.symbols()]
-        return [await self.signal(t, window, benchmark, as_of) for t in tickers]
-
-    async def _benchmark(self, benchmark: str | None) -> str:
-        if benchmark is None:
-            settings = await self.views.settings()
-            return str(settings.values["benchmark"])
-        return normalise_ticker(benchmark)
+        settings_version: int | None = None,
+    ) -> SignalBatch:
+        """Signals of several tickers, and why each missing one is missing."""
+        check_window(window)
+        await self.settings(settings_version)
+        if len(raw_tickers) > MAX_TICKERS_PER_REQUEST:
+            raise ThresholdOutOfRangeError(
+                f"tickers names {len(raw_tickers)} tickers; ask for at most "
+                f"{MAX_TICKERS_PER_REQUEST} at a time",
+                field="tickers",
+            )
+        named = list(dict.fromkeys(t.strip().upper() for t in raw_tickers))
+        tickers = named or [s.ticker for s in await self.views.symbols()]
+        batch = SignalBatch(signals=[], errors=[])
+        for ticker in tickers:
+            try:
+                signal = await self.signal(
+                    ticker, window, benchmark, as_of, settings_version
+                )
+            except (NotFoundError, DomainError) as exc:
+                batch.errors.append(_ticker_error(ticker, exc))
+            else:
+                batch.signals.append(signal)
+        return batch
 
     async def _computed(
-        self, ticker: str, window: int, benchmark: str | None, as_of: dt.date | None
+        self,
+        ticker: str,
+        window: int,
+        benchmark: str,
+        as_of: dt.date | None,
+        settings: SettingsView,
     ) -> Signal | None:
-        chosen = await self._benchmark(benchmark)
         stock = await self.views.series(ticker, until=as_of)
         if stock is None:
             return None
+        last_bar = stock.dates[-1].item()
+        snapshot = await self.views.fundamentals(ticker, last_bar)
         return build_signal(
             ticker,
             window,
             stock,
-            benchmark=chosen,
-            benchmark_series=await self.views.series(chosen, until=as_of),
+            benchmark=benchmark,
+            benchmark_series=await self.views.series(benchmark, until=as_of),
             as_of=as_of,
-            settings=await self.views.settings(),
+            settings=settings,
             symbol=await self.views.symbol(ticker),
+            fundamentals=None if snapshot is None else snapshot.metrics,
         )
+
+
+def _ticker_error(ticker: str, exc: NotFoundError | DomainError) -> TickerError:
+    code = "NOT_FOUND" if isinstance(exc, NotFoundError) else "INVALID_TICKER"
+    return TickerError(ticker=ticker, error=code, message=exc.message)
 
 
 def _ranking_row(rank: int, s: Signal) -> RankingRow:
@@ -164,4 +226,6 @@ def _ranking_row(rank: int, s: Signal) -> RankingRow:
         dip_mkt=s.dip_mkt,
         dip_class=s.dip_class,
         in_dip=s.dip_class != "NONE",
+        final_score=s.final_score,
+        alert_level=s.alert_level,
     )

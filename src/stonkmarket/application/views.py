@@ -7,6 +7,9 @@ from typing import Any
 
 import msgspec
 
+from stonkmarket.domain.fundamentals import FundamentalMetrics
+from stonkmarket.domain.scoring import Factor
+
 
 class SymbolView(msgspec.Struct, frozen=True, kw_only=True):
     """A ticker on the watchlist and its own thresholds (null: the default)."""
@@ -18,10 +21,19 @@ class SymbolView(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: dt.datetime
 
 
+class Thresholds(msgspec.Struct, frozen=True, kw_only=True):
+    """The dip thresholds in force for the ticker: its own, else the settings'."""
+
+    min_dip_abs: float
+    min_persist_days: int
+
+
 class Signal(msgspec.Struct, frozen=True, kw_only=True):
     """The finder's answer for one ticker, window and benchmark on one date.
 
-    Fractions are fractions (0.152 is a 15.2 % dip); `dip_pctl` is 0 to 100.
+    Fractions are fractions (0.152 is a 15.2 % dip); percentiles and scores
+    run from 0 to 100. With the settings of `settings_version` and
+    `thresholds`, a client can recompute `should_alert` and `alert_level`.
     """
 
     ticker: str
@@ -39,8 +51,37 @@ class Signal(msgspec.Struct, frozen=True, kw_only=True):
     dip_mkt: float | None
     excess_dip: float | None
     dip_class: str | None
+    meaningful: bool
+    dip_score: float
+    quality_score: float | None
+    stability_score: float | None
+    final_score: float | None
+    alert_level: str
+    should_alert: bool
     reason: str
+    thresholds: Thresholds
+    dip_factors: list[Factor]
+    quality_factors: list[Factor] | None
+    quality_coverage: float | None
+    stability_factors: list[Factor]
+    stability_coverage: float
+    data_quality: list[str]
     settings_version: int
+
+
+class TickerError(msgspec.Struct, frozen=True, kw_only=True):
+    """Why one ticker of a batch has no signal."""
+
+    ticker: str
+    error: str
+    message: str
+
+
+class SignalBatch(msgspec.Struct, frozen=True, kw_only=True):
+    """Signals of several tickers; the ones that failed are listed with why."""
+
+    signals: list[Signal]
+    errors: list[TickerError]
 
 
 class RankingRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,6 +100,8 @@ class RankingRow(msgspec.Struct, frozen=True, kw_only=True):
     dip_mkt: float | None
     dip_class: str | None
     in_dip: bool
+    final_score: float | None
+    alert_level: str
 
 
 class ChartPoint(msgspec.Struct, frozen=True):
@@ -72,6 +115,16 @@ class Chart(msgspec.Struct, frozen=True, kw_only=True):
     ticker: str
     days: int
     points: list[ChartPoint]
+
+
+class FundamentalsView(msgspec.Struct, frozen=True, kw_only=True):
+    """One fundamentals snapshot: what was known about a company on `as_of`."""
+
+    ticker: str
+    as_of: dt.date
+    source: str
+    metrics: FundamentalMetrics
+    notes: dict[str, str]
 
 
 class SettingsView(msgspec.Struct, frozen=True, kw_only=True):

@@ -16,10 +16,17 @@ from __future__ import annotations
 class DomainError(Exception):
     """Raised when a command would break a rule of the domain."""
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        problems: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.problems = problems or ({} if field is None else {field: message})
 
 
 class InvalidTickerError(DomainError):

@@ -63,7 +63,7 @@ class PriceHistory(Aggregate):
         """
         check_batch(batch)
         new, changed = self._split(batch)
-        if changed and not reason:
+        if changed and not (reason and reason.strip()):
             shown = ", ".join(d for d, _ in changed[:3])
             raise RestatementError(
                 f"{self.ticker} has other closes stored for {len(changed)} of "

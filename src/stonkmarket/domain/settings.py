@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -10,72 +11,124 @@ import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from stonkmarket.domain.errors import InvalidTickerError, ThresholdOutOfRangeError
+from stonkmarket.domain.quality import LOG_SCALED_METRICS, QUALITY_ANCHORS
+from stonkmarket.domain.scoring import Anchor
+from stonkmarket.domain.stability import STABILITY_ANCHORS
 from stonkmarket.domain.tickers import normalise_ticker
 
 SETTINGS_ID: UUID = uuid5(NAMESPACE_URL, "dipfinder-settings")
 
 
 class Knob(msgspec.Struct, frozen=True, kw_only=True):
-    """One setting: its default and the closed range it must stay in."""
+    """One setting: its default and the values it may take.
 
-    default: float | int | str
+    A number knob has a closed range; a choice knob a list of words; an
+    anchors knob maps each input of a score to its [poor, excellent] pair.
+    """
+
+    default: Any
+    description: str
     low: float | None = None
     high: float | None = None
     whole: bool = False
-    description: str = ""
+    choices: tuple[str, ...] = ()
+
+
+def _number(default: float, low: float, high: float, description: str) -> Knob:
+    return Knob(default=default, low=low, high=high, description=description)
+
+
+def _whole(default: int, low: int, high: int, description: str) -> Knob:
+    return Knob(
+        default=default, low=low, high=high, whole=True, description=description
+    )
+
+
+def _anchor_pairs(anchors: Mapping[str, Anchor]) -> dict[str, list[float]]:
+    return {name: [a.poor, a.excellent] for name, a in anchors.items()}
 
 
 KNOBS: dict[str, Knob] = {
     "benchmark": Knob(default="SPY", description="ticker the market dip is read from"),
-    "min_dip_abs": Knob(
-        default=0.10, low=0.01, high=0.50, description="smallest dip that counts"
+    "min_dip_abs": _number(0.10, 0.01, 0.50, "smallest dip that counts"),
+    "min_persist_days": _whole(2, 1, 30, "trading days a dip must last"),
+    "dip_percentile_threshold": _number(0.80, 0.50, 0.99, "rarity that is unusual"),
+    "dip_vs_typical_threshold": _number(1.5, 1.0, 5.0, "size against the typical dip"),
+    "market_dip_threshold": _number(0.06, 0.01, 0.20, "benchmark dip of a fall"),
+    "excess_dip_market": _number(0.03, 0.01, 0.10, "largest excess of a market dip"),
+    "excess_dip_stock_specific": _number(0.04, 0.01, 0.20, "smallest specific excess"),
+    "history_years": _whole(5, 1, 10, "years of dip history"),
+    "quality_gate": _number(60.0, 0.0, 100.0, "lowest quality score that alerts"),
+    "stability_gate": _number(60.0, 0.0, 100.0, "lowest stability that alerts"),
+    "alert_good": _number(70.0, 50.0, 100.0, "lowest final score of an alert"),
+    "alert_strong": _number(80.0, 60.0, 100.0, "lowest final score of STRONG"),
+    "weight_dip": _number(0.45, 0.0, 1.0, "weight of the dip score"),
+    "weight_quality": _number(0.30, 0.0, 1.0, "weight of the quality score"),
+    "weight_stability": _number(0.25, 0.0, 1.0, "weight of the stability score"),
+    "missing_quality": Knob(
+        default="block",
+        choices=("block", "skip"),
+        description="without fundamentals: block the alert, or skip the gate",
     ),
-    "min_persist_days": Knob(
-        default=2, low=1, high=30, whole=True, description="trading days in a dip"
+    "quality_anchors": Knob(
+        default=_anchor_pairs(QUALITY_ANCHORS),
+        description="[poor, excellent] value of each quality input",
     ),
-    "dip_percentile_threshold": Knob(
-        default=0.80, low=0.50, high=0.99, description="rarity that makes it unusual"
-    ),
-    "dip_vs_typical_threshold": Knob(
-        default=1.5, low=1.0, high=5.0, description="size against the typical dip"
-    ),
-    "market_dip_threshold": Knob(
-        default=0.06,
-        low=0.01,
-        high=0.20,
-        description="benchmark dip of a falling market",
-    ),
-    "excess_dip_market": Knob(
-        default=0.03, low=0.01, high=0.10, description="largest excess of a market dip"
-    ),
-    "excess_dip_stock_specific": Knob(
-        default=0.04, low=0.01, high=0.20, description="smallest stock-specific excess"
-    ),
-    "history_years": Knob(
-        default=5, low=1, high=10, whole=True, description="years of dip history"
+    "stability_anchors": Knob(
+        default=_anchor_pairs(STABILITY_ANCHORS),
+        description="[poor, excellent] value of each stability input",
     ),
 }
 
 DEFAULTS: dict[str, Any] = {name: knob.default for name, knob in KNOBS.items()}
 
 
-def check_changes(changes: dict[str, Any]) -> dict[str, Any]:
-    """Return the changes with values normalised, or raise on the first bad one."""
+def check_changes(
+    changes: Mapping[str, Any], current: Mapping[str, Any] = DEFAULTS
+) -> dict[str, Any]:
+    """Return the changes normalised, or raise naming every bad field.
+
+    Anchor changes are merged into the current anchors, so a change may name
+    only the inputs it moves.
+    """
     checked: dict[str, Any] = {}
+    problems: dict[str, str] = {}
     for name, value in changes.items():
-        knob = KNOBS.get(name)
-        if knob is None:
-            raise ThresholdOutOfRangeError(
-                f"{name} is not a setting; known settings: {', '.join(KNOBS)}",
-                field=name,
-            )
-        checked[name] = _checked_value(name, knob, value)
+        try:
+            checked[name] = _checked(name, value, current)
+        except (ThresholdOutOfRangeError, InvalidTickerError) as exc:
+            problems[name] = exc.message
+    if not problems:
+        problems = _cross_field_problems({**current, **checked})
+    if problems:
+        first = next(iter(problems))
+        raise ThresholdOutOfRangeError(
+            "; ".join(problems.values()), field=first, problems=problems
+        )
     return checked
 
 
-def _checked_value(name: str, knob: Knob, value: Any) -> Any:
-    if isinstance(knob.default, str):
+def _checked(name: str, value: Any, current: Mapping[str, Any]) -> Any:
+    knob = KNOBS.get(name)
+    if knob is None:
+        raise ThresholdOutOfRangeError(
+            f"{name} is not a setting; known settings: {', '.join(KNOBS)}", field=name
+        )
+    if name == "benchmark":
         return _checked_ticker(name, value)
+    if knob.choices:
+        if value not in knob.choices:
+            words = " or ".join(knob.choices)
+            raise ThresholdOutOfRangeError(
+                f"{name} must be {words}, got {value!r}", field=name
+            )
+        return value
+    if isinstance(knob.default, dict):
+        return _checked_anchors(name, value, knob.default, current.get(name, {}))
+    return _checked_number(name, knob, value)
+
+
+def _checked_number(name: str, knob: Knob, value: Any) -> float | int:
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
     if not is_number or not math.isfinite(value) or (knob.whole and value % 1):
         kind = "a whole number" if knob.whole else "a finite number"
@@ -92,10 +145,66 @@ def _checked_value(name: str, knob: Knob, value: Any) -> Any:
 def _checked_ticker(name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise ThresholdOutOfRangeError(f"{name} must be a ticker", field=name)
-    try:
-        return normalise_ticker(value)
-    except InvalidTickerError as exc:
-        raise InvalidTickerError(exc.message, field=name) from exc
+    return normalise_ticker(value, field=name)
+
+
+def _checked_anchors(
+    name: str, value: Any, known: Mapping[str, Any], current: Mapping[str, Any]
+) -> dict[str, list[float]]:
+    if not isinstance(value, Mapping):
+        raise ThresholdOutOfRangeError(
+            f"{name} must map inputs to [poor, excellent] pairs", field=name
+        )
+    merged = {key: list(pair) for key, pair in current.items()}
+    for key, pair in value.items():
+        where = f"{name}.{key}"
+        if key not in known:
+            raise ThresholdOutOfRangeError(
+                f"{where} is not an input; known inputs: {', '.join(known)}",
+                field=name,
+            )
+        merged[key] = _checked_pair(
+            where, pair, name, log_scaled=key in LOG_SCALED_METRICS
+        )
+    return merged
+
+
+def _checked_pair(where: str, pair: Any, name: str, *, log_scaled: bool) -> list[float]:
+    numbers = isinstance(pair, list | tuple) and len(pair) == 2
+    if numbers:
+        numbers = all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in pair
+        )
+    if not numbers or pair[0] == pair[1]:
+        raise ThresholdOutOfRangeError(
+            f"{where} must be two different finite numbers [poor, excellent]",
+            field=name,
+        )
+    if log_scaled and min(pair) <= 0:
+        raise ThresholdOutOfRangeError(
+            f"{where} is scored on a log scale, so both values must be above 0",
+            field=name,
+        )
+    return [float(pair[0]), float(pair[1])]
+
+
+def _cross_field_problems(values: Mapping[str, Any]) -> dict[str, str]:
+    problems = {}
+    if values["alert_strong"] < values["alert_good"]:
+        problems["alert_strong"] = (
+            f"alert_strong ({values['alert_strong']:g}) must not be below "
+            f"alert_good ({values['alert_good']:g})"
+        )
+    weights = ("weight_dip", "weight_quality", "weight_stability")
+    if sum(values[w] for w in weights) <= 0:
+        problems["weight_dip"] = "the three score weights must not all be 0"
+    return problems
+
+
+def anchors_of(values: Mapping[str, Any], name: str) -> dict[str, Anchor]:
+    """Return an anchors knob as Anchor values."""
+    return {key: Anchor(poor=p, excellent=e) for key, (p, e) in values[name].items()}
 
 
 class DipFinderSettings(Aggregate):
@@ -121,7 +230,7 @@ class DipFinderSettings(Aggregate):
         self, changes: dict[str, Any], *, actor: str, correlation_id: str | None = None
     ) -> None:
         """Apply the changes that differ from the current values."""
-        checked = check_changes(changes)
+        checked = check_changes(changes, self.values)
         effective = {k: v for k, v in checked.items() if self.values[k] != v}
         if effective:
             self._changed(effective, actor, correlation_id)

@@ -101,6 +101,8 @@ class Symbol(Aggregate):
         """Replace both thresholds; None means "use the finder's default"."""
         self.check_not_removed()
         check_thresholds(min_dip_pct, min_days)
+        if (min_dip_pct, min_days) == (self.min_dip_pct, self.min_days):
+            return
         self._thresholds_changed(
             self.ticker, min_dip_pct, min_days, actor, correlation_id
         )

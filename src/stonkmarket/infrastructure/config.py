@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
+from sqlalchemy.engine import URL
 
 
 class ConfigError(Exception):
@@ -27,20 +28,23 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def views_url(self) -> str:
-        return f"sqlite+aiosqlite:///{self.data_dir / 'views.sqlite'}"
+        path = str(self.data_dir / "views.sqlite")
+        url = URL.create("sqlite+aiosqlite", database=path)
+        return url.render_as_string(hide_password=False)
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
     """Read DATA_DIR, HOST, PORT and LOG_FORMAT."""
     env = os.environ if environ is None else environ
     port_text = env.get("PORT", "8000")
-    if not port_text.isdigit() or not 0 < int(port_text) < 65_536:
+    is_number = port_text.isascii() and port_text.isdigit()
+    if not is_number or not 0 < int(port_text) < 65_536:
         raise ConfigError(f"PORT must be a number from 1 to 65535, got {port_text!r}")
     log_format = env.get("LOG_FORMAT", "console")
     if log_format not in ("console", "json"):
         raise ConfigError(f"LOG_FORMAT must be console or json, got {log_format!r}")
     return Config(
-        data_dir=Path(env.get("DATA_DIR", "var")),
+        data_dir=Path(env.get("DATA_DIR") or "var"),
         host=env.get("HOST", "127.0.0.1"),
         port=int(port_text),
         log_format=log_format,

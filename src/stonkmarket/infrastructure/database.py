@@ -31,7 +31,8 @@ def alembic_config(url: str) -> Config:
     """Alembic settings pointing at the migrations shipped in the package."""
     config = Config()
     config.set_main_option("script_location", "stonkmarket:migrations")
-    config.set_main_option("sqlalchemy.url", url)
+    # Alembic reads options through configparser, where % starts a substitution.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from stonkmarket.application.views import (
     Chart,
     ChartPoint,
+    FundamentalsView,
     RankingRow,
     SettingsView,
     Signal,
@@ -17,6 +18,7 @@ from stonkmarket.application.views import (
 )
 from stonkmarket.domain.dips import PriceSeries
 from stonkmarket.infrastructure.sql_views import (
+    select_fundamentals,
     select_series,
     select_settings,
     select_symbol,
@@ -45,9 +47,15 @@ class SqlReadModels:
         async with self.engine.connect() as conn:
             return await select_symbol(conn, ticker)
 
-    async def settings(self) -> SettingsView:
+    async def settings(self, version: int | None = None) -> SettingsView | None:
         async with self.engine.connect() as conn:
-            return await select_settings(conn)
+            return await select_settings(conn, version)
+
+    async def fundamentals(
+        self, ticker: str, day: dt.date | None = None
+    ) -> FundamentalsView | None:
+        async with self.engine.connect() as conn:
+            return await select_fundamentals(conn, ticker, day)
 
     async def series(
         self, ticker: str, until: dt.date | None = None
@@ -78,6 +86,7 @@ class SqlReadModels:
         query = (
             select(dip_states)
             .join(symbols, symbols.c.ticker == dip_states.c.ticker)
+            .where(symbols.c.removed.is_(False))
             .where(dip_states.c.window == window)
             .order_by(dip_states.c.dip_stock.desc(), dip_states.c.ticker)
         )
@@ -92,13 +101,14 @@ class SqlReadModels:
         ]
 
     async def latest_signal(
-        self, ticker: str, window: int, benchmark: str
+        self, ticker: str, window: int, benchmark: str, settings_version: int
     ) -> Signal | None:
         query = (
-            select(dipfinder_signals)
+            select(dipfinder_signals.c.body)
             .where(dipfinder_signals.c.ticker == ticker)
             .where(dipfinder_signals.c.window == window)
             .where(dipfinder_signals.c.benchmark == benchmark)
+            .where(dipfinder_signals.c.settings_version == settings_version)
             .order_by(dipfinder_signals.c.as_of_date.desc())
             .limit(1)
         )

@@ -7,17 +7,24 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stonkmarket.application.views import SettingsView, Signal, SymbolView
+from stonkmarket.application.views import (
+    FundamentalsView,
+    SettingsView,
+    Signal,
+    SymbolView,
+)
 from stonkmarket.domain.dips import PriceSeries
+from stonkmarket.domain.fundamentals import FundamentalMetrics
 from stonkmarket.domain.settings import DEFAULTS
 from stonkmarket.infrastructure.tables import (
     dip_states,
     dipfinder_settings,
     dipfinder_signals,
+    fundamentals,
     price_bars,
     symbols,
 )
@@ -42,15 +49,18 @@ async def upsert(
     )
 
 
+_VIEW_COLUMNS = [c for c in symbols.c if c.name != "removed"]
+_WATCHED = select(*_VIEW_COLUMNS).where(symbols.c.removed.is_(False))
+
+
 async def select_symbol(conn: AsyncConnection, ticker: str) -> SymbolView | None:
-    row = (
-        await conn.execute(select(symbols).where(symbols.c.ticker == ticker))
-    ).first()
+    """The watched symbol `ticker`; None when it is not watched."""
+    row = (await conn.execute(_WATCHED.where(symbols.c.ticker == ticker))).first()
     return None if row is None else SymbolView(**row._asdict())
 
 
 async def select_symbols(conn: AsyncConnection) -> list[SymbolView]:
-    rows = await conn.execute(select(symbols).order_by(symbols.c.ticker))
+    rows = await conn.execute(_WATCHED.order_by(symbols.c.ticker))
     return [SymbolView(**row._asdict()) for row in rows]
 
 
@@ -69,16 +79,46 @@ async def select_series(
     return PriceSeries.from_bars(dates, closes)
 
 
-async def select_settings(conn: AsyncConnection) -> SettingsView:
-    row = (await conn.execute(select(dipfinder_settings))).first()
-    if row is None:
+async def select_settings(
+    conn: AsyncConnection, version: int | None = None
+) -> SettingsView | None:
+    """The settings of `version` (the newest when None); None for an unknown one."""
+    if version == 0:
         return SettingsView(values=dict(DEFAULTS), version=0)
+    query = select(dipfinder_settings)
+    if version is None:
+        query = query.order_by(dipfinder_settings.c.version.desc()).limit(1)
+    else:
+        query = query.where(dipfinder_settings.c.version == version)
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None if version else SettingsView(values=dict(DEFAULTS), version=0)
     return SettingsView(values={**DEFAULTS, **row.knobs}, version=row.version)
 
 
+async def select_fundamentals(
+    conn: AsyncConnection, ticker: str, day: dt.date | None = None
+) -> FundamentalsView | None:
+    """The newest snapshot of `ticker` fetched on or before `day`."""
+    query = select(fundamentals).where(fundamentals.c.ticker == ticker)
+    if day is not None:
+        query = query.where(fundamentals.c.as_of <= day)
+    row = (
+        await conn.execute(query.order_by(fundamentals.c.as_of.desc()).limit(1))
+    ).first()
+    if row is None:
+        return None
+    return FundamentalsView(
+        ticker=row.ticker,
+        as_of=row.as_of,
+        source=row.source,
+        metrics=msgspec.convert(row.metrics, FundamentalMetrics),
+        notes=row.notes,
+    )
+
+
 def signal_from_row(row: Any) -> Signal:
-    fields = row._asdict()
-    return Signal(**{name: fields[name] for name in Signal.__struct_fields__})
+    return msgspec.json.decode(row.body, type=Signal)
 
 
 class SqlViewChanges:
@@ -88,11 +128,21 @@ class SqlViewChanges:
         self.conn = conn
 
     async def put_symbol(self, symbol: SymbolView) -> None:
-        await upsert(self.conn, symbols, [msgspec.structs.asdict(symbol)])
+        row = {**msgspec.structs.asdict(symbol), "removed": False}
+        await upsert(self.conn, symbols, [row])
 
-    async def drop_symbol(self, ticker: str) -> None:
-        await self.conn.execute(delete(symbols).where(symbols.c.ticker == ticker))
+    async def drop_symbol(self, ticker: str, at: dt.datetime) -> None:
+        await self.conn.execute(
+            update(symbols)
+            .where(symbols.c.ticker == ticker)
+            .values(removed=True, updated_at=at)
+        )
         await self.conn.execute(delete(dip_states).where(dip_states.c.ticker == ticker))
+
+    async def any_symbol(self, ticker: str) -> SymbolView | None:
+        query = select(*_VIEW_COLUMNS).where(symbols.c.ticker == ticker)
+        row = (await self.conn.execute(query)).first()
+        return None if row is None else SymbolView(**row._asdict())
 
     async def symbol(self, ticker: str) -> SymbolView | None:
         return await select_symbol(self.conn, ticker)
@@ -113,11 +163,21 @@ class SqlViewChanges:
         return await select_series(self.conn, ticker)
 
     async def settings(self) -> SettingsView:
-        return await select_settings(self.conn)
+        settings = await select_settings(self.conn)
+        assert settings is not None, "the newest settings always exist"
+        return settings
 
     async def put_settings(self, settings: SettingsView) -> None:
-        row = {"id": 1, "knobs": settings.values, "version": settings.version}
+        row = {"version": settings.version, "knobs": settings.values}
         await upsert(self.conn, dipfinder_settings, [row])
+
+    async def put_fundamentals(self, snapshot: FundamentalsView) -> None:
+        row = msgspec.structs.asdict(snapshot)
+        row["metrics"] = msgspec.to_builtins(snapshot.metrics)
+        await upsert(self.conn, fundamentals, [row])
+
+    async def fundamentals(self, ticker: str) -> FundamentalsView | None:
+        return await select_fundamentals(self.conn, ticker)
 
     async def put_signals(
         self, signals: list[Signal], computed_at: dt.datetime
@@ -125,7 +185,15 @@ class SqlViewChanges:
         expires_at = computed_at + SIGNAL_LIFETIME
         signal_rows = [
             {
-                **msgspec.structs.asdict(s),
+                "ticker": s.ticker,
+                "window": s.window,
+                "benchmark": s.benchmark,
+                "as_of_date": s.as_of_date,
+                "settings_version": s.settings_version,
+                "dip_stock": s.dip_stock,
+                "final_score": s.final_score,
+                "alert_level": s.alert_level,
+                "body": msgspec.json.encode(s).decode(),
                 "computed_at": computed_at,
                 "expires_at": expires_at,
             }
@@ -135,10 +203,14 @@ class SqlViewChanges:
         state_columns = {c.name for c in dip_states.columns}
         state_rows = [
             {
-                **{k: v for k, v in row.items() if k in state_columns},
-                "in_dip": row["dip_class"] != "NONE",
+                **{
+                    k: v
+                    for k, v in msgspec.structs.asdict(s).items()
+                    if k in state_columns
+                },
+                "in_dip": s.dip_class != "NONE",
                 "updated_at": computed_at,
             }
-            for row in signal_rows
+            for s in signals
         ]
         await upsert(self.conn, dip_states, state_rows)

@@ -57,6 +57,8 @@ symbols = Table(
     Column("min_days", Integer, nullable=True),
     Column("added_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # A removed symbol keeps its row, so adding it again keeps `added_at`.
+    Column("removed", Boolean, nullable=False),
 )
 
 price_bars = Table(
@@ -70,56 +72,59 @@ price_bars = Table(
 dipfinder_settings = Table(
     "dipfinder_settings",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("version", Integer, primary_key=True),
     Column("knobs", JSON, nullable=False),
-    Column("version", Integer, nullable=False),
 )
 
-_MEASUREMENT_COLUMNS = (
-    ("as_of_date", Date, False),
-    ("current_price", Float, False),
-    ("peak_stock", Float, False),
-    ("peak_date", Date, False),
-    ("dip_stock", Float, False),
-    ("dip_pctl", Float, True),
-    ("persist_days", Integer, False),
-    ("dip_mkt", Float, True),
-    ("dip_class", String(20), True),
+fundamentals = Table(
+    "fundamentals",
+    metadata,
+    Column("ticker", TICKER, primary_key=True),
+    Column("as_of", Date, primary_key=True),
+    Column("source", String(40), nullable=False),
+    Column("metrics", JSON, nullable=False),
+    Column("notes", JSON, nullable=False),
 )
-
-
-def _measurement_columns() -> list[Column[object]]:
-    return [
-        Column(name, kind, nullable=nullable)
-        for name, kind, nullable in _MEASUREMENT_COLUMNS
-    ]
-
 
 dip_states = Table(
     "dip_states",
     metadata,
     Column("ticker", TICKER, primary_key=True),
     Column("window", Integer, primary_key=True),
-    *_measurement_columns(),
+    Column("as_of_date", Date, nullable=False),
+    Column("current_price", Float, nullable=False),
+    Column("peak_stock", Float, nullable=False),
+    Column("peak_date", Date, nullable=False),
+    Column("dip_stock", Float, nullable=False),
+    Column("dip_pctl", Float, nullable=True),
+    Column("persist_days", Integer, nullable=False),
+    Column("dip_mkt", Float, nullable=True),
+    Column("dip_class", String(20), nullable=True),
     Column("in_dip", Boolean, nullable=False),
+    Column("final_score", Float, nullable=True),
+    Column("alert_level", String(10), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# One row per signal computed. `body` is the whole signal as JSON, so a stored
+# signal reads back equal to a computed one; the other columns serve lookups.
 dipfinder_signals = Table(
     "dipfinder_signals",
     metadata,
     Column("ticker", TICKER, nullable=False),
     Column("window", Integer, nullable=False),
     Column("benchmark", TICKER, nullable=False),
-    *_measurement_columns(),
-    Column("typical_dip", Float, nullable=True),
-    Column("dip_vs_typical", Float, nullable=True),
-    Column("excess_dip", Float, nullable=True),
-    Column("reason", Text, nullable=False),
+    Column("as_of_date", Date, nullable=False),
     Column("settings_version", Integer, nullable=False),
+    Column("dip_stock", Float, nullable=False),
+    Column("final_score", Float, nullable=True),
+    Column("alert_level", String(10), nullable=False),
+    Column("body", Text, nullable=False),
     Column("computed_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
-    PrimaryKeyConstraint("ticker", "window", "benchmark", "as_of_date"),
+    PrimaryKeyConstraint(
+        "ticker", "window", "benchmark", "as_of_date", "settings_version"
+    ),
 )
 
 projection_tracking = Table(
@@ -129,4 +134,11 @@ projection_tracking = Table(
     Column("position", BigInteger, nullable=False),
 )
 
-VIEW_TABLES = (symbols, price_bars, dipfinder_settings, dip_states, dipfinder_signals)
+VIEW_TABLES = (
+    symbols,
+    price_bars,
+    dipfinder_settings,
+    fundamentals,
+    dip_states,
+    dipfinder_signals,
+)

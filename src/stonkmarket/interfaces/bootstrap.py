@@ -17,6 +17,7 @@ from stonkmarket.infrastructure.projection_runner import ProjectionRunner
 from stonkmarket.infrastructure.read_models import SqlReadModels
 
 C = TypeVar("C", bound=Command)
+R = TypeVar("R", bound=Receipt)
 
 
 class Container:
@@ -34,9 +35,7 @@ class Container:
         await migrate(self.config.views_url)
         await self.runner.catch_up()
 
-    async def execute(
-        self, handler: Callable[[EventStore, C], Receipt], command: C
-    ) -> Receipt:
+    async def execute(self, handler: Callable[[EventStore, C], R], command: C) -> R:
         """Run a command off the event loop, then wait until reads can see it."""
         receipt = await asyncio.to_thread(handler, self.store, command)
         await self.runner.wait_for(receipt.position)

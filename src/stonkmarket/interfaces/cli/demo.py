@@ -22,7 +22,12 @@ async def load_sample(container: Container, source: SamplePriceSource) -> int:
     tickers = [source.benchmark, *source.tickers()]
     receipt = await container.execute(
         change_settings,
-        ChangeSettings(changes={"benchmark": source.benchmark}, actor=DEMO_ACTOR),
+        # The sample has no fundamentals, so the quality gate is skipped rather
+        # than blocking every alert.
+        ChangeSettings(
+            changes={"benchmark": source.benchmark, "missing_quality": "skip"},
+            actor=DEMO_ACTOR,
+        ),
     )
     changed += receipt.position > 0
     with Progress(transient=True) as progress:

@@ -12,9 +12,13 @@ from typing import TypeVar
 import click
 import msgspec
 import uvicorn
+from eventsourcing.persistence import PersistenceError as EventStoreError
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError as DatabaseError
 
+from stonkmarket.application.errors import ApplicationError
 from stonkmarket.domain.dips import WINDOWS
+from stonkmarket.domain.errors import DomainError
 from stonkmarket.infrastructure.config import Config, ConfigError, load_config
 from stonkmarket.infrastructure.logging import configure_logging
 from stonkmarket.infrastructure.prices.sample import SamplePriceSource
@@ -48,14 +52,33 @@ def _with_container(work: Callable[[Container], Awaitable[T]]) -> T:
     config: Config = click.get_current_context().obj
 
     async def run() -> T:
-        container = build(config)
+        container = _build(config)
         try:
             await container.start()
             return await work(container)
         finally:
             await container.close()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except (DomainError, ApplicationError) as exc:
+        raise click.ClickException(exc.message) from exc
+    except (OSError, DatabaseError, EventStoreError) as exc:
+        raise _unusable_data_dir(config, exc) from exc
+
+
+def _build(config: Config) -> Container:
+    try:
+        return build(config)
+    except (OSError, DatabaseError, EventStoreError) as exc:
+        raise _unusable_data_dir(config, exc) from exc
+
+
+def _unusable_data_dir(config: Config, exc: Exception) -> click.ClickException:
+    return click.ClickException(
+        f"cannot use the data folder {str(config.data_dir)!r} ({exc}); "
+        "set DATA_DIR to a writable folder"
+    )
 
 
 def _date(value: dt.datetime | None) -> dt.date | None:
@@ -92,7 +115,7 @@ def demo() -> None:
 @click.pass_obj
 def serve(config: Config) -> None:
     """Serve the REST API on HOST:PORT (default 127.0.0.1:8000)."""
-    app = create_app(build(config))
+    app = create_app(_build(config))
     console.print(f"API docs: http://{config.host}:{config.port}/api/docs")
     uvicorn.run(app, host=config.host, port=config.port, log_config=None)
 

@@ -11,6 +11,10 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f} %"
 
 
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
 _RANKING_HEADINGS = (
     "#",
     "ticker",
@@ -22,6 +26,8 @@ _RANKING_HEADINGS = (
     "days",
     "market",
     "class",
+    "score",
+    "alert",
 )
 
 
@@ -31,7 +37,7 @@ def ranking_table(rows: list[RankingRow], window: int) -> Table:
     title = f"Dip ranking, {window}-day peak" + (f", as of {as_of}" if as_of else "")
     table = Table(title=title, box=None)
     for heading in _RANKING_HEADINGS:
-        left = heading in ("ticker", "class")
+        left = heading in ("ticker", "class", "alert")
         table.add_column(heading, justify="left" if left else "right", no_wrap=True)
     for r in rows:
         table.add_row(
@@ -45,6 +51,8 @@ def ranking_table(rows: list[RankingRow], window: int) -> Table:
             str(r.persist_days),
             _pct(r.dip_mkt),
             r.dip_class or "-",
+            _number(r.final_score),
+            r.alert_level,
         )
     return table
 
@@ -73,6 +81,11 @@ def signal_table(signal: Signal) -> Table:
         "market dip": _pct(signal.dip_mkt),
         "excess dip": _pct(signal.excess_dip),
         "class": signal.dip_class or "-",
+        "dip score": _number(signal.dip_score),
+        "quality score": _number(signal.quality_score),
+        "stability score": _number(signal.stability_score),
+        "final score": _number(signal.final_score),
+        "alert": signal.alert_level,
         "settings version": str(signal.settings_version),
     }
     for name, value in shown.items():

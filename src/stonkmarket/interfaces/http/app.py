@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from stonkmarket.interfaces.bootstrap import Container
+from stonkmarket.interfaces.http.config import ConfigController
 from stonkmarket.interfaces.http.dips import DipController, DipFinderController
 from stonkmarket.interfaces.http.docs import SCHEMA_PATH, docs_page, openapi_document
 from stonkmarket.interfaces.http.errors import EXCEPTION_HANDLERS
@@ -45,6 +46,7 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
     return Litestar(
         route_handlers=[
             SymbolController,
+            ConfigController,
             DipController,
             DipFinderController,
             HealthController,

@@ -8,7 +8,7 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
-from stonkmarket.application.views import Chart, RankingRow, Signal
+from stonkmarket.application.views import Chart, RankingRow, Signal, SignalBatch
 from stonkmarket.interfaces.http.context import AppContainer
 
 DEFAULT_WINDOW = 365
@@ -27,6 +27,15 @@ Benchmark = Annotated[
     str | None,
     QueryParameter(
         description="ticker the market dip is read from; the setting if unset"
+    ),
+]
+
+SettingsVersion = Annotated[
+    int | None,
+    QueryParameter(
+        ge=0,
+        description="reproduce the answer of this settings version; the newest"
+        " if unset",
     ),
 ]
 
@@ -79,10 +88,13 @@ class DipFinderController(Controller):
         window: Window = DEFAULT_WINDOW,
         benchmark: Benchmark = None,
         as_of: AsOf = None,
-    ) -> list[Signal]:
-        """Return the signals of several tickers for one window."""
+        settings_version: SettingsVersion = None,
+    ) -> SignalBatch:
+        """Return the signals of several tickers, and why any ticker has none."""
         named = [t for t in (tickers or "").split(",") if t.strip()]
-        return await container.queries.signals(named, window, benchmark, as_of)
+        return await container.queries.signals(
+            named, window, benchmark, as_of, settings_version
+        )
 
     @get("/signals/{ticker:str}")
     async def signal(
@@ -92,6 +104,9 @@ class DipFinderController(Controller):
         window: Window = DEFAULT_WINDOW,
         benchmark: Benchmark = None,
         as_of: AsOf = None,
+        settings_version: SettingsVersion = None,
     ) -> Signal:
         """Return the signal of one ticker, watched or not, that has recorded prices."""
-        return await container.queries.signal(ticker, window, benchmark, as_of)
+        return await container.queries.signal(
+            ticker, window, benchmark, as_of, settings_version
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from http import HTTPStatus
 from typing import Any
 
@@ -18,6 +19,7 @@ from stonkmarket.application.errors import (
     NotFoundError,
     PriceSourceError,
     ProjectionTimeoutError,
+    StaleVersionError,
     UnknownTickerError,
 )
 from stonkmarket.domain.errors import (
@@ -38,6 +40,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     UnknownTickerError: 404,
     SymbolRemovedError: 404,
     ConflictError: 409,
+    StaleVersionError: 412,
     SymbolWatchedError: 409,
     RestatementError: 409,
     InvalidTickerError: 422,
@@ -66,6 +69,13 @@ def _code(error: Exception) -> str:
 
 
 def _respond(request: Request[Any, Any, Any], body: ErrorBody) -> Response[ErrorBody]:
+    # Errors raised before routing (unknown path, wrong method) bypass the
+    # request-id middleware, so they get their id here.
+    if body.request_id == "-":
+        body = msgspec.structs.replace(body, request_id=uuid.uuid4().hex)
+        return Response(
+            body, status_code=body.status, headers={"X-Request-ID": body.request_id}
+        )
     return Response(content=body, status_code=body.status)
 
 
@@ -77,7 +87,11 @@ def handle_known_error(
     status = next(
         code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind)
     )
-    details = None if error.field is None else {"field": error.field}
+    details: dict[str, Any] | None = None
+    if error.field is not None:
+        details = {"field": error.field}
+        if len(error.problems) > 1:
+            details["fields"] = error.problems
     body = ErrorBody(
         error=_code(error),
         message=error.message,
@@ -88,23 +102,55 @@ def handle_known_error(
     return _respond(request, body)
 
 
+_NAMED_FIELD = re.compile(r"field `([^`]+)`")
+
+
+def _field_of(problem: dict[str, Any]) -> str:
+    """The field a decoding problem is about, read from msgspec's message."""
+    key = str(problem.get("key") or "body")
+    if key != "data":
+        return key
+    named = _NAMED_FIELD.search(str(problem.get("message", "")))
+    return named.group(1) if named else "body"
+
+
+def _problem_text(problem: dict[str, Any]) -> str:
+    message = str(problem.get("message", ""))
+    if message == "'data'":
+        return "the request body is missing or is not a JSON object"
+    return message
+
+
 def handle_validation_error(
     request: Request[Any, Any, Any], error: Exception
 ) -> Response[ErrorBody]:
     """Return 400 for a request that does not decode, naming each bad field."""
     assert isinstance(error, ValidationException)
-    problems = error.extra if isinstance(error.extra, list) else []
-    fields = [p.get("key") for p in problems if isinstance(p, dict) and p.get("key")]
+    extra = error.extra if isinstance(error.extra, list) else []
+    problems = [p for p in extra if isinstance(p, dict)]
+    fields = [_field_of(p) for p in problems]
     message = "; ".join(
-        f"{p.get('key', 'body')}: {p.get('message', '')}".strip()
-        for p in problems
-        if isinstance(p, dict)
+        f"{field}: {_problem_text(p)}"
+        for field, p in zip(fields, problems, strict=True)
     )
     body = ErrorBody(
         error="INVALID_REQUEST",
         message=message or error.detail,
         status=400,
-        details={"fields": fields, "problems": problems} if problems else None,
+        details={"fields": fields} if fields else None,
+        request_id=request_id_of(request),
+    )
+    return _respond(request, body)
+
+
+def handle_too_deep(
+    request: Request[Any, Any, Any], error: Exception
+) -> Response[ErrorBody]:
+    """Return 400 for a body nested deeper than the decoder can follow."""
+    body = ErrorBody(
+        error="INVALID_REQUEST",
+        message="the request body is nested too deeply to read; flatten it",
+        status=400,
         request_id=request_id_of(request),
     )
     return _respond(request, body)
@@ -144,6 +190,7 @@ EXCEPTION_HANDLERS = {
     DomainError: handle_known_error,
     ApplicationError: handle_known_error,
     ValidationException: handle_validation_error,
+    RecursionError: handle_too_deep,
     HTTPException: handle_http_error,
     Exception: handle_unexpected_error,
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -36,6 +36,17 @@ class PricesBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     bars: Annotated[list[Bar], msgspec.Meta(min_length=1, max_length=50_000)]
     source: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] = "api"
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+
+
+class FundamentalsBody(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
+):
+    """What a source reported about a company, shaped like yfinance's `info`."""
+
+    as_of: dt.date
+    info: dict[str, Any]
+    statements: dict[str, Any] | None = None
+    source: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] = "api"
 
 
 class PricesRecorded(msgspec.Struct, frozen=True, kw_only=True):

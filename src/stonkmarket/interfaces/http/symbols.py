@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from litestar import Controller, Request, delete, get, post, put
@@ -10,25 +11,44 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from stonkmarket.application.commands import (
     AddSymbol,
+    RecordFundamentals,
     RecordPrices,
     RemoveSymbol,
     UpdateSymbol,
 )
 from stonkmarket.application.handlers import (
     add_symbol,
+    record_fundamentals,
     record_prices,
     remove_symbol,
     update_symbol,
 )
 from stonkmarket.application.views import SymbolView
+from stonkmarket.domain.errors import ThresholdOutOfRangeError
 from stonkmarket.domain.prices import PriceBatch
 from stonkmarket.interfaces.http.context import AppContainer, actor_of, request_id_of
 from stonkmarket.interfaces.http.schemas import (
+    Bar,
+    FundamentalsBody,
     PricesBody,
     PricesRecorded,
     SymbolCreate,
     SymbolUpdate,
 )
+
+EARLIEST_BAR = dt.date(1900, 1, 1)
+
+
+def check_bar_dates(bars: list[Bar]) -> None:
+    """Reject bars dated before 1900 or after today anywhere on Earth (UTC+14)."""
+    latest = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date()
+    for bar in bars:
+        if not EARLIEST_BAR <= bar.date <= latest:
+            raise ThresholdOutOfRangeError(
+                f"bar dated {bar.date.isoformat()} is outside 1900-01-01 to "
+                f"{latest.isoformat()}; send only bars of past trading days",
+                field="bars",
+            )
 
 
 class SymbolController(Controller):
@@ -65,7 +85,7 @@ class SymbolController(Controller):
                 correlation_id=request_id_of(request),
             ),
         )
-        return await container.queries.symbol(receipt.subject)
+        return receipt.symbol
 
     @put("/{symbol:str}")
     async def update_symbol(
@@ -86,7 +106,7 @@ class SymbolController(Controller):
                 correlation_id=request_id_of(request),
             ),
         )
-        return await container.queries.symbol(receipt.subject)
+        return receipt.symbol
 
     @delete("/{symbol:str}", status_code=HTTP_204_NO_CONTENT)
     async def delete_symbol(
@@ -114,6 +134,7 @@ class SymbolController(Controller):
         data: JSONBody[PricesBody],
     ) -> PricesRecorded:
         """Record daily closes; changing a stored close needs a `reason`."""
+        check_bar_dates(data.bars)
         batch = PriceBatch(
             ticker=symbol,
             dates=tuple(bar.date for bar in data.bars),
@@ -125,6 +146,29 @@ class SymbolController(Controller):
             RecordPrices(
                 batch=batch,
                 reason=data.reason,
+                actor=actor_of(request),
+                correlation_id=request_id_of(request),
+            ),
+        )
+        return PricesRecorded(ticker=receipt.subject, position=receipt.position)
+
+    @post("/{symbol:str}/fundamentals", status_code=HTTP_201_CREATED)
+    async def record_fundamentals(
+        self,
+        container: AppContainer,
+        request: Request[Any, Any, Any],
+        symbol: FromPath[str],
+        data: JSONBody[FundamentalsBody],
+    ) -> PricesRecorded:
+        """Record a fundamentals snapshot; units are normalised on the way in."""
+        receipt = await container.execute(
+            record_fundamentals,
+            RecordFundamentals(
+                ticker=symbol,
+                as_of=data.as_of,
+                source=data.source,
+                info=data.info,
+                statements=data.statements,
                 actor=actor_of(request),
                 correlation_id=request_id_of(request),
             ),
