@@ -6,14 +6,16 @@ import datetime as dt
 from typing import Protocol
 
 from stonkmarket.application.errors import NotFoundError
-from stonkmarket.application.signals import build_signal
+from stonkmarket.application.signals import build_signal, thresholds_for
 from stonkmarket.application.views import (
+    AuditEntry,
     Chart,
     FundamentalsView,
     RankingRow,
     SettingsView,
     Signal,
     SignalBatch,
+    SymbolInfo,
     SymbolView,
     TickerError,
 )
@@ -39,9 +41,30 @@ class ReadModels(Protocol):
     async def latest_signal(
         self, ticker: str, window: int, benchmark: str, settings_version: int
     ) -> Signal | None: ...
+    async def latest_signals(
+        self, window: int, benchmark: str, settings_version: int
+    ) -> list[Signal]: ...
+    async def audit(
+        self,
+        *,
+        subject: str | None,
+        actor: str | None,
+        before_position: int | None,
+        limit: int,
+    ) -> list[AuditEntry]: ...
 
 
 MAX_TICKERS_PER_REQUEST = 50
+MAX_ROWS_PER_PAGE = 500
+
+
+def check_limit(limit: int) -> int:
+    """Return the page size, or raise when it is outside 1 to 500."""
+    if not 1 <= limit <= MAX_ROWS_PER_PAGE:
+        raise ThresholdOutOfRangeError(
+            f"limit must be from 1 to {MAX_ROWS_PER_PAGE}, got {limit}", field="limit"
+        )
+    return limit
 
 
 def check_window(window: int) -> int:
@@ -179,6 +202,60 @@ class Queries:
             else:
                 batch.signals.append(signal)
         return batch
+
+    async def latest(
+        self,
+        window: int,
+        *,
+        limit: int = 50,
+        min_score: float | None = None,
+        only_alerts: bool = False,
+    ) -> list[Signal]:
+        """The newest signal of each watched ticker, best final score first."""
+        check_window(window)
+        check_limit(limit)
+        settings = await self.settings()
+        benchmark = str(settings.values["benchmark"])
+        signals = await self.views.latest_signals(window, benchmark, settings.version)
+        chosen = [
+            s
+            for s in signals
+            if (not only_alerts or s.should_alert)
+            and (min_score is None or (s.final_score or 0.0) >= min_score)
+        ]
+        chosen.sort(key=lambda s: (-(s.final_score or 0.0), s.ticker))
+        return chosen[:limit]
+
+    async def info(self, raw_ticker: str) -> SymbolInfo:
+        """The symbol, its thresholds, its newest fundamentals and signals."""
+        symbol = await self.symbol(raw_ticker)
+        settings = await self.settings()
+        signals = {}
+        for window in WINDOWS:
+            try:
+                signals[str(window)] = await self.signal(symbol.ticker, window)
+            except NotFoundError:
+                continue
+        return SymbolInfo(
+            symbol=symbol,
+            thresholds=thresholds_for(settings, symbol),
+            fundamentals=await self.views.fundamentals(symbol.ticker),
+            signals=signals,
+        )
+
+    async def audit(
+        self,
+        *,
+        subject: str | None = None,
+        actor: str | None = None,
+        before_position: int | None = None,
+        limit: int = 50,
+    ) -> list[AuditEntry]:
+        """Configuration changes, newest first, `limit` at a time."""
+        check_limit(limit)
+        return await self.views.audit(
+            subject=subject, actor=actor, before_position=before_position, limit=limit
+        )
 
     async def _computed(
         self,

@@ -130,3 +130,25 @@ class FundamentalsView(msgspec.Struct, frozen=True, kw_only=True):
 class SettingsView(msgspec.Struct, frozen=True, kw_only=True):
     values: dict[str, Any]
     version: int
+
+
+class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One configuration change: who changed what, from what, to what, when."""
+
+    position: int
+    at: dt.datetime
+    actor: str
+    subject: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    correlation_id: str | None
+
+
+class SymbolInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything known about one watched ticker, for its detail page."""
+
+    symbol: SymbolView
+    thresholds: Thresholds
+    fundamentals: FundamentalsView | None
+    signals: dict[str, Signal]

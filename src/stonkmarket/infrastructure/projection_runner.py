@@ -63,7 +63,8 @@ class ProjectionRunner:
             return 0
         async with self.engine.begin() as conn:
             views = SqlViewChanges(conn)
-            for _, stored_event in batch:
+            for position, stored_event in batch:
+                views.position = position
                 for projection in self.projections:
                     await projection.apply(stored_event, views)
             last = batch[-1][0]

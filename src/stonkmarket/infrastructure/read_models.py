@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stonkmarket.application.views import (
+    AuditEntry,
     Chart,
     ChartPoint,
     FundamentalsView,
@@ -26,6 +27,7 @@ from stonkmarket.infrastructure.sql_views import (
     signal_from_row,
 )
 from stonkmarket.infrastructure.tables import (
+    audit_log,
     dip_states,
     dipfinder_signals,
     price_bars,
@@ -115,3 +117,53 @@ class SqlReadModels:
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return None if row is None else signal_from_row(row)
+
+    async def latest_signals(
+        self, window: int, benchmark: str, settings_version: int
+    ) -> list[Signal]:
+        """The newest stored signal of every watched ticker."""
+        signals = dipfinder_signals.c
+        newest = (
+            select(signals.ticker, func.max(signals.as_of_date).label("as_of_date"))
+            .where(signals.window == window)
+            .where(signals.benchmark == benchmark)
+            .where(signals.settings_version == settings_version)
+            .group_by(signals.ticker)
+            .subquery()
+        )
+        query = (
+            select(signals.body)
+            .join(
+                newest,
+                (newest.c.ticker == signals.ticker)
+                & (newest.c.as_of_date == signals.as_of_date),
+            )
+            .join(symbols, symbols.c.ticker == signals.ticker)
+            .where(symbols.c.removed.is_(False))
+            .where(signals.window == window)
+            .where(signals.benchmark == benchmark)
+            .where(signals.settings_version == settings_version)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [signal_from_row(row) for row in rows]
+
+    async def audit(
+        self,
+        *,
+        subject: str | None,
+        actor: str | None,
+        before_position: int | None,
+        limit: int,
+    ) -> list[AuditEntry]:
+        """Configuration changes, newest first."""
+        query = select(audit_log).order_by(audit_log.c.position.desc()).limit(limit)
+        if subject is not None:
+            query = query.where(audit_log.c.subject == subject)
+        if actor is not None:
+            query = query.where(audit_log.c.actor == actor)
+        if before_position is not None:
+            query = query.where(audit_log.c.position < before_position)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [AuditEntry(**row._asdict()) for row in rows]

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stonkmarket.application.views import (
+    AuditEntry,
     FundamentalsView,
     SettingsView,
     Signal,
@@ -21,6 +22,7 @@ from stonkmarket.domain.dips import PriceSeries
 from stonkmarket.domain.fundamentals import FundamentalMetrics
 from stonkmarket.domain.settings import DEFAULTS
 from stonkmarket.infrastructure.tables import (
+    audit_log,
     dip_states,
     dipfinder_settings,
     dipfinder_signals,
@@ -126,6 +128,10 @@ class SqlViewChanges:
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        self.position = 0
+
+    async def put_audit(self, entry: AuditEntry) -> None:
+        await upsert(self.conn, audit_log, [msgspec.structs.asdict(entry)])
 
     async def put_symbol(self, symbol: SymbolView) -> None:
         row = {**msgspec.structs.asdict(symbol), "removed": False}

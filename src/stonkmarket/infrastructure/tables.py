@@ -127,6 +127,19 @@ dipfinder_signals = Table(
     ),
 )
 
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("subject", String(64), nullable=False, index=True),
+    Column("action", String(40), nullable=False),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Column("correlation_id", String(64), nullable=True),
+)
+
 projection_tracking = Table(
     "projection_tracking",
     metadata,
@@ -141,4 +154,5 @@ VIEW_TABLES = (
     fundamentals,
     dip_states,
     dipfinder_signals,
+    audit_log,
 )

@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from stonkmarket.interfaces.bootstrap import Container
+from stonkmarket.interfaces.http.audit import AuditController
 from stonkmarket.interfaces.http.config import ConfigController
 from stonkmarket.interfaces.http.dips import DipController, DipFinderController
 from stonkmarket.interfaces.http.docs import SCHEMA_PATH, docs_page, openapi_document
@@ -47,6 +48,7 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
         route_handlers=[
             SymbolController,
             ConfigController,
+            AuditController,
             DipController,
             DipFinderController,
             HealthController,

@@ -8,7 +8,13 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
-from stonkmarket.application.views import Chart, RankingRow, Signal, SignalBatch
+from stonkmarket.application.views import (
+    Chart,
+    RankingRow,
+    Signal,
+    SignalBatch,
+    SymbolInfo,
+)
 from stonkmarket.interfaces.http.context import AppContainer
 
 DEFAULT_WINDOW = 365
@@ -30,6 +36,7 @@ Benchmark = Annotated[
     ),
 ]
 
+Limit = Annotated[int, QueryParameter(description="rows to return, 1 to 500")]
 SettingsVersion = Annotated[
     int | None,
     QueryParameter(
@@ -62,6 +69,11 @@ class DipController(Controller):
         rows = await container.queries.ranking(window)
         return [row for row in rows if row.in_dip]
 
+    @get("/{symbol:str}/info")
+    async def info(self, container: AppContainer, symbol: FromPath[str]) -> SymbolInfo:
+        """Return a watched ticker's thresholds, fundamentals and latest signals."""
+        return await container.queries.info(symbol)
+
     @get("/{symbol:str}/chart")
     async def chart(
         self,
@@ -76,6 +88,34 @@ class DipController(Controller):
 class DipFinderController(Controller):
     path = "/api/dipfinder"
     tags = ("dipfinder",)
+
+    @get("/latest")
+    async def latest(
+        self,
+        container: AppContainer,
+        window: Window = DEFAULT_WINDOW,
+        limit: Limit = 50,
+        min_score: Annotated[
+            float | None, QueryParameter(ge=0, le=100, description="lowest final score")
+        ] = None,
+        only_alerts: Annotated[
+            bool, QueryParameter(description="only signals that alert")
+        ] = False,
+    ) -> list[Signal]:
+        """Return the newest signal of each watched ticker, best score first."""
+        return await container.queries.latest(
+            window, limit=limit, min_score=min_score, only_alerts=only_alerts
+        )
+
+    @get("/alerts")
+    async def alerts(
+        self,
+        container: AppContainer,
+        window: Window = DEFAULT_WINDOW,
+        limit: Limit = 50,
+    ) -> list[Signal]:
+        """Return the watched tickers that alert now, best score first."""
+        return await container.queries.latest(window, limit=limit, only_alerts=True)
 
     @get("/signals")
     async def signals(

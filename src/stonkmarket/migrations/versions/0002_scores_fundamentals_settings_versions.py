@@ -89,6 +89,20 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_table(
+        "audit_log",
+        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=120), nullable=False),
+        sa.Column("subject", sa.String(length=64), nullable=False),
+        sa.Column("action", sa.String(length=40), nullable=False),
+        sa.Column("before", sa.JSON(), nullable=True),
+        sa.Column("after", sa.JSON(), nullable=True),
+        sa.Column("correlation_id", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("position"),
+    )
+    op.create_index("ix_audit_log_subject", "audit_log", ["subject"])
+
 
 def downgrade() -> None:
     raise NotImplementedError(
