@@ -49,7 +49,7 @@ _STEP_TOLERANCE = 1e-9
 
 
 class EpisodeEventKind(enum.StrEnum):
-    """What happened to a dip episode on the event's date."""
+    """The kind of change to a dip episode on an event's date."""
 
     ENTERED = "ENTERED"
     DEEPENED = "DEEPENED"
@@ -103,8 +103,8 @@ def dip_episodes(
     if until is not None:
         series = series.up_to(until)
 
-    # dip_series is the one place the dip formula lives, so the peaks are asked
-    # for separately instead of being recomputed from the dips.
+    # dip_series is the one place the dip formula lives, so the peaks come from a
+    # second rolling_peak call instead of being derived back from the dips.
     dips = dip_series(series, window_days)
     peaks, _ = rolling_peak(series.dates, series.closes, window_days)
     bars, kinds, max_dips, starts = _episode_events(dips, min_dip_abs, deepen_step)
@@ -157,8 +157,9 @@ def _episode_events(
     running_max = _running_max_per_episode(dips[bars], episode_of_bar)
 
     entry_dips = dips[starts][episode_of_bar]
-    deepened = _deepened(running_max, entry_dips, episode_of_bar, deepen_step)
+    deepened = _deepened(running_max, entry_dips, deepen_step)
     recovered = _first_per_episode(dips[bars] <= running_max / 2.0, episode_of_bar)
+    # Episode e's bars end at position sum(lengths of episodes 0..e) - 1 of `bars`.
     final_max = running_max[np.cumsum(stops - starts) - 1]
     exited = stops < len(dips)
 
@@ -215,19 +216,13 @@ def _running_max_per_episode(
 
 
 def _deepened(
-    running_max: FloatArray,
-    entry_dips: FloatArray,
-    episode_of_bar: IndexArray,
-    deepen_step: float,
+    running_max: FloatArray, entry_dips: FloatArray, deepen_step: float
 ) -> IndexArray:
     """Return the positions where the episode's max dip reaches a new step."""
     steps = np.floor((running_max - entry_dips) / deepen_step + _STEP_TOLERANCE)
-    # Every episode starts at step 0, so the first bar of an episode never counts.
-    previous_steps = np.zeros_like(steps)
-    previous_steps[1:] = steps[:-1]
-    same_episode = np.zeros(len(steps), dtype=bool)
-    same_episode[1:] = episode_of_bar[1:] == episode_of_bar[:-1]
-    return np.flatnonzero(same_episode & (steps > previous_steps))
+    # An episode's first bar is at step 0, never above the step before it, so a
+    # rise between the last bar of one episode and the next is impossible.
+    return np.flatnonzero(np.diff(steps, prepend=0.0) > 0.0)
 
 
 def _first_per_episode(

@@ -96,7 +96,11 @@ def dip_score(m: DipMeasurement, rules: AlertRules) -> Score:
     if m.dip_stock < rules.min_dip_abs:
         values = dict.fromkeys(values, None)
     anchors = {
-        "severity": Anchor(poor=rules.min_dip_abs, excellent=MAX_SEVERITY),
+        "severity": Anchor(
+            poor=rules.min_dip_abs,
+            # A ticker's own threshold may reach MAX_SEVERITY or beyond.
+            excellent=max(MAX_SEVERITY, rules.min_dip_abs + 0.10),
+        ),
         "rarity": RARITY_ANCHOR,
         "size_vs_typical": SIZE_VS_TYPICAL_ANCHOR,
         "persistence": PERSISTENCE_ANCHOR,

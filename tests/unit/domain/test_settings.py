@@ -22,6 +22,34 @@ EXPECTED_DEFAULTS = {
     "excess_dip_market": 0.03,
     "excess_dip_stock_specific": 0.04,
     "history_years": 5,
+    "quality_gate": 60.0,
+    "stability_gate": 60.0,
+    "alert_good": 70.0,
+    "alert_strong": 80.0,
+    "weight_dip": 0.45,
+    "weight_quality": 0.30,
+    "weight_stability": 0.25,
+    "missing_quality": "block",
+    "quality_anchors": {
+        "profit_margin": [0.0, 0.20],
+        "operating_margin": [0.0, 0.30],
+        "return_on_equity": [0.0, 0.25],
+        "return_on_assets": [0.0, 0.10],
+        "debt_to_equity": [3.0, 0.0],
+        "current_ratio": [0.8, 2.0],
+        "free_cash_flow_yield": [0.0, 0.08],
+        "operating_cash_flow_margin": [0.0, 0.25],
+        "revenue_growth": [-0.10, 0.20],
+        "earnings_growth": [-0.20, 0.25],
+        "market_cap": [2e9, 2e11],
+        "average_dollar_volume": [5e6, 5e8],
+    },
+    "stability_anchors": {
+        "beta": [2.0, 0.6],
+        "volatility": [0.60, 0.15],
+        "max_drawdown": [0.60, 0.15],
+        "typical_dip": [0.15, 0.03],
+    },
 }
 
 
@@ -39,7 +67,7 @@ def test_new_settings_hold_the_defaults() -> None:
 
 
 def test_every_knob_default_lies_in_its_range() -> None:
-    numeric = {name: knob for name, knob in KNOBS.items() if name != "benchmark"}
+    numeric = {name: knob for name, knob in KNOBS.items() if knob.low is not None}
 
     for name, knob in numeric.items():
         assert isinstance(knob.default, int | float), name
@@ -234,5 +262,74 @@ def test_one_bad_value_rejects_the_whole_change() -> None:
         settings.change({"min_dip_abs": 0.2, "history_years": 0}, actor="alice")
 
     assert caught.value.field == "history_years"
+    assert caught.value.problems == {
+        "history_years": "history_years must be from 1 to 10, got 0"
+    }
     assert settings.collect_events() == []
     assert settings.values == EXPECTED_DEFAULTS
+
+
+def test_every_bad_field_is_named() -> None:
+    settings = started()
+
+    with pytest.raises(ThresholdOutOfRangeError) as caught:
+        settings.change(
+            {"quality_gate": 101, "missing_quality": "ignore", "min_dip_abs": 0.2},
+            actor="alice",
+        )
+
+    assert caught.value.problems == {
+        "quality_gate": "quality_gate must be from 0 to 100, got 101",
+        "missing_quality": "missing_quality must be block or skip, got 'ignore'",
+    }
+    assert settings.collect_events() == []
+
+
+def test_strong_alert_below_good_is_rejected() -> None:
+    with pytest.raises(ThresholdOutOfRangeError) as caught:
+        check_changes({"alert_good": 85})
+
+    assert caught.value.problems == {
+        "alert_strong": "alert_strong (80) must not be below alert_good (85)"
+    }
+
+
+def test_all_score_weights_zero_is_rejected() -> None:
+    changes = {"weight_dip": 0, "weight_quality": 0, "weight_stability": 0}
+
+    with pytest.raises(ThresholdOutOfRangeError, match="must not all be 0"):
+        check_changes(changes)
+
+
+def test_anchor_change_merges_into_current() -> None:
+    settings = started()
+
+    settings.change({"stability_anchors": {"beta": [2.5, 0.5]}}, actor="alice")
+
+    assert settings.values["stability_anchors"] == {
+        "beta": [2.5, 0.5],
+        "volatility": [0.60, 0.15],
+        "max_drawdown": [0.60, 0.15],
+        "typical_dip": [0.15, 0.03],
+    }
+
+
+@pytest.mark.parametrize(
+    ("anchors", "message"),
+    [
+        ({"gamma": [1, 2]}, "stability_anchors.gamma is not an input"),
+        ({"beta": [1, 1]}, r"stability_anchors.beta must be two different finite"),
+        ({"beta": [1, float("nan")]}, r"stability_anchors.beta must be two different"),
+        ({"beta": "high"}, r"stability_anchors.beta must be two different"),
+    ],
+)
+def test_bad_anchor_is_rejected(anchors: dict[str, Any], message: str) -> None:
+    with pytest.raises(ThresholdOutOfRangeError, match=message) as caught:
+        check_changes({"stability_anchors": anchors})
+
+    assert caught.value.field == "stability_anchors"
+
+
+def test_log_scaled_anchor_must_be_positive() -> None:
+    with pytest.raises(ThresholdOutOfRangeError, match="log scale"):
+        check_changes({"quality_anchors": {"market_cap": [0, 1e9]}})
