@@ -13,7 +13,11 @@ from typing import Any, Protocol
 
 from eventsourcing.domain import Aggregate
 
-from stonkmarket.application.signals import build_signal, metrics_known_on
+from stonkmarket.application.signals import (
+    build_signal,
+    metrics_known_on,
+    thresholds_for,
+)
 from stonkmarket.application.views import (
     AuditEntry,
     FundamentalsView,
@@ -22,6 +26,7 @@ from stonkmarket.application.views import (
     SymbolView,
 )
 from stonkmarket.domain.dips import WINDOWS, PriceSeries
+from stonkmarket.domain.episodes import EpisodeEvent, dip_episodes
 from stonkmarket.domain.fundamentals import FundamentalMetrics
 from stonkmarket.domain.fundamentals_history import Fundamentals
 from stonkmarket.domain.price_history import PriceHistory
@@ -53,6 +58,13 @@ class ViewChanges(Protocol):
     async def put_fundamentals(self, snapshot: FundamentalsView) -> None: ...
     async def fundamentals(self, ticker: str) -> FundamentalsView | None: ...
     async def put_audit(self, entry: AuditEntry) -> None: ...
+    async def put_episodes(
+        self, ticker: str, window: int, episodes: list[EpisodeEvent]
+    ) -> None: ...
+    async def recent_signals(
+        self, ticker: str, window: int, benchmark: str, settings_version: int
+    ) -> list[Signal]: ...
+    async def put_alert_raised(self, signal: Signal) -> None: ...
     async def put_signals(
         self, signals: list[Signal], computed_at: dt.datetime
     ) -> None: ...
@@ -207,7 +219,7 @@ class SignalsProjection:
     name = "dipfinder_signals"
 
     async def apply(self, event: Aggregate.Event, views: ViewChanges) -> None:
-        tickers = await self._affected(event, views)
+        tickers = await affected_tickers(event, views)
         if not tickers:
             return
         settings = await views.settings()
@@ -219,22 +231,6 @@ class SignalsProjection:
                 await self._signals_of(ticker, views, settings, benchmark_series)
             )
         await views.put_signals(signals, computed_at=event.timestamp)
-
-    async def _affected(self, event: Aggregate.Event, views: ViewChanges) -> list[str]:
-        if isinstance(event, Symbol.Added | Symbol.ReAdded | Symbol.ThresholdsChanged):
-            return [event.ticker]
-        if isinstance(event, DipFinderSettings.Changed):
-            return [s.ticker for s in await views.watched()]
-        if isinstance(event, Fundamentals.SnapshotRecorded):
-            watched = await views.symbol(event.ticker) is not None
-            return [event.ticker] if watched else []
-        if isinstance(event, BARS_EVENTS):
-            settings = await views.settings()
-            if event.ticker == settings.values["benchmark"]:
-                return [s.ticker for s in await views.watched()]
-            if await views.symbol(event.ticker) is not None:
-                return [event.ticker]
-        return []
 
     async def _signals_of(
         self,
@@ -266,6 +262,63 @@ class SignalsProjection:
         return [s for s in signals if s is not None]
 
 
+async def affected_tickers(event: Aggregate.Event, views: ViewChanges) -> list[str]:
+    """The watched tickers whose signals this event changes."""
+    if isinstance(event, Symbol.Added | Symbol.ReAdded | Symbol.ThresholdsChanged):
+        return [event.ticker]
+    if isinstance(event, DipFinderSettings.Changed):
+        return [s.ticker for s in await views.watched()]
+    if isinstance(event, Fundamentals.SnapshotRecorded):
+        watched = await views.symbol(event.ticker) is not None
+        return [event.ticker] if watched else []
+    if isinstance(event, BARS_EVENTS):
+        settings = await views.settings()
+        if event.ticker == settings.values["benchmark"]:
+            return [s.ticker for s in await views.watched()]
+        if await views.symbol(event.ticker) is not None:
+            return [event.ticker]
+    return []
+
+
+class DipHistoryProjection:
+    """How each dip began, deepened, recovered and ended, and when it alerted.
+
+    Episode rows are derived again from the whole series whenever it changes;
+    an alert row is added the day a stored signal alerts after one that did
+    not. Runs after the signals projection, whose rows it reads.
+    """
+
+    name = "dip_history"
+
+    async def apply(self, event: Aggregate.Event, views: ViewChanges) -> None:
+        tickers = await affected_tickers(event, views)
+        if not tickers:
+            return
+        settings = await views.settings()
+        for ticker in tickers:
+            series = await views.series(ticker)
+            if series is None:
+                continue
+            thresholds = thresholds_for(settings, await views.symbol(ticker))
+            for window in WINDOWS:
+                episodes = dip_episodes(
+                    series, window, min_dip_abs=thresholds.min_dip_abs
+                )
+                await views.put_episodes(ticker, window, episodes)
+                await self._note_alert(ticker, window, settings, views)
+
+    async def _note_alert(
+        self, ticker: str, window: int, settings: SettingsView, views: ViewChanges
+    ) -> None:
+        benchmark = str(settings.values["benchmark"])
+        recent = await views.recent_signals(ticker, window, benchmark, settings.version)
+        if not recent or not recent[0].should_alert:
+            return
+        if len(recent) > 1 and recent[1].should_alert:
+            return
+        await views.put_alert_raised(recent[0])
+
+
 def all_projections() -> list[Projection]:
     """Every projection, in the order the runner must apply them."""
     return [
@@ -275,4 +328,5 @@ def all_projections() -> list[Projection]:
         FundamentalsProjection(),
         SettingsProjection(),
         SignalsProjection(),
+        DipHistoryProjection(),
     ]

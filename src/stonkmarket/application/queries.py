@@ -11,6 +11,7 @@ from stonkmarket.application.views import (
     AuditEntry,
     Chart,
     FundamentalsView,
+    HistoryRow,
     RankingRow,
     SettingsView,
     Signal,
@@ -44,6 +45,10 @@ class ReadModels(Protocol):
     async def latest_signals(
         self, window: int, benchmark: str, settings_version: int
     ) -> list[Signal]: ...
+    async def last_bar_date(self, ticker: str) -> dt.date | None: ...
+    async def history(
+        self, ticker: str, window: int | None, since: dt.date | None
+    ) -> list[HistoryRow]: ...
     async def audit(
         self,
         *,
@@ -242,6 +247,26 @@ class Queries:
             fundamentals=await self.views.fundamentals(symbol.ticker),
             signals=signals,
         )
+
+    async def history(
+        self, raw_ticker: str, days: int = 365, window: int | None = None
+    ) -> list[HistoryRow]:
+        """How the ticker's dips began, deepened, recovered, ended and alerted.
+
+        Covers the `days` calendar days up to the ticker's newest bar.
+        """
+        ticker = normalise_ticker(raw_ticker)
+        if window is not None:
+            check_window(window)
+        if not 1 <= days <= 36_600:
+            raise ThresholdOutOfRangeError(
+                f"days must be from 1 to 36600, got {days}", field="days"
+            )
+        last = await self.views.last_bar_date(ticker)
+        if last is None:
+            raise NotFoundError(f"no prices recorded for {ticker}", field="ticker")
+        since = last - dt.timedelta(days=days - 1)
+        return await self.views.history(ticker, window, since)
 
     async def audit(
         self,

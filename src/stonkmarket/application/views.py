@@ -152,3 +152,22 @@ class SymbolInfo(msgspec.Struct, frozen=True, kw_only=True):
     thresholds: Thresholds
     fundamentals: FundamentalsView | None
     signals: dict[str, Signal]
+
+
+class HistoryRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One moment of a dip: ENTERED, DEEPENED, RECOVERED, EXITED or ALERT_RAISED.
+
+    `max_dip` and `episode_start` are null on alert rows, `final_score` on the
+    others.
+    """
+
+    ticker: str
+    window: int
+    date: dt.date
+    kind: str
+    dip: float
+    peak: float
+    close: float
+    max_dip: float | None
+    episode_start: dt.date | None
+    final_score: float | None

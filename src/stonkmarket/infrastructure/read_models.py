@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from stonkmarket.application.views import (
     AuditEntry,
     Chart,
     ChartPoint,
     FundamentalsView,
+    HistoryRow,
     RankingRow,
     SettingsView,
     Signal,
@@ -28,11 +29,18 @@ from stonkmarket.infrastructure.sql_views import (
 )
 from stonkmarket.infrastructure.tables import (
     audit_log,
+    dip_history,
     dip_states,
     dipfinder_signals,
     price_bars,
     symbols,
 )
+
+
+async def _last_bar_date(conn: AsyncConnection, ticker: str) -> dt.date | None:
+    query = select(func.max(price_bars.c.date)).where(price_bars.c.ticker == ticker)
+    last: dt.date | None = await conn.scalar(query)
+    return last
 
 
 class SqlReadModels:
@@ -65,14 +73,13 @@ class SqlReadModels:
         async with self.engine.connect() as conn:
             return await select_series(conn, ticker, until)
 
+    async def last_bar_date(self, ticker: str) -> dt.date | None:
+        async with self.engine.connect() as conn:
+            return await _last_bar_date(conn, ticker)
+
     async def chart(self, ticker: str, days: int) -> Chart | None:
         async with self.engine.connect() as conn:
-            last = await conn.scalar(
-                select(price_bars.c.date)
-                .where(price_bars.c.ticker == ticker)
-                .order_by(price_bars.c.date.desc())
-                .limit(1)
-            )
+            last = await _last_bar_date(conn, ticker)
             if last is None:
                 return None
             rows = await conn.execute(
@@ -167,3 +174,19 @@ class SqlReadModels:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [AuditEntry(**row._asdict()) for row in rows]
+
+    async def history(
+        self, ticker: str, window: int | None, since: dt.date | None
+    ) -> list[HistoryRow]:
+        """Dip history rows of a ticker, oldest first."""
+        query = select(dip_history).where(dip_history.c.ticker == ticker)
+        if window is not None:
+            query = query.where(dip_history.c.window == window)
+        if since is not None:
+            query = query.where(dip_history.c.date >= since)
+        query = query.order_by(
+            dip_history.c.date, dip_history.c.window, dip_history.c.kind
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [HistoryRow(**row._asdict()) for row in rows]

@@ -19,10 +19,12 @@ from stonkmarket.application.views import (
     SymbolView,
 )
 from stonkmarket.domain.dips import PriceSeries
+from stonkmarket.domain.episodes import EpisodeEvent
 from stonkmarket.domain.fundamentals import FundamentalMetrics
 from stonkmarket.domain.settings import DEFAULTS
 from stonkmarket.infrastructure.tables import (
     audit_log,
+    dip_history,
     dip_states,
     dipfinder_settings,
     dipfinder_signals,
@@ -32,6 +34,7 @@ from stonkmarket.infrastructure.tables import (
 )
 
 SIGNAL_LIFETIME = dt.timedelta(days=7)
+ALERT_RAISED = "ALERT_RAISED"
 
 
 async def upsert(
@@ -132,6 +135,62 @@ class SqlViewChanges:
 
     async def put_audit(self, entry: AuditEntry) -> None:
         await upsert(self.conn, audit_log, [msgspec.structs.asdict(entry)])
+
+    async def put_episodes(
+        self, ticker: str, window: int, episodes: list[EpisodeEvent]
+    ) -> None:
+        await self.conn.execute(
+            delete(dip_history)
+            .where(dip_history.c.ticker == ticker)
+            .where(dip_history.c.window == window)
+            .where(dip_history.c.kind != ALERT_RAISED)
+        )
+        rows = [
+            {
+                "ticker": ticker,
+                "window": window,
+                "date": e.date,
+                "kind": e.kind.value,
+                "dip": e.dip,
+                "peak": e.peak,
+                "close": e.close,
+                "max_dip": e.max_dip,
+                "episode_start": e.episode_start,
+                "final_score": None,
+            }
+            for e in episodes
+        ]
+        await upsert(self.conn, dip_history, rows)
+
+    async def recent_signals(
+        self, ticker: str, window: int, benchmark: str, settings_version: int
+    ) -> list[Signal]:
+        signals = dipfinder_signals.c
+        query = (
+            select(signals.body)
+            .where(signals.ticker == ticker)
+            .where(signals.window == window)
+            .where(signals.benchmark == benchmark)
+            .where(signals.settings_version == settings_version)
+            .order_by(signals.as_of_date.desc())
+            .limit(2)
+        )
+        return [signal_from_row(row) for row in await self.conn.execute(query)]
+
+    async def put_alert_raised(self, signal: Signal) -> None:
+        row = {
+            "ticker": signal.ticker,
+            "window": signal.window,
+            "date": signal.as_of_date,
+            "kind": ALERT_RAISED,
+            "dip": signal.dip_stock,
+            "peak": signal.peak_stock,
+            "close": signal.current_price,
+            "max_dip": None,
+            "episode_start": None,
+            "final_score": signal.final_score,
+        }
+        await upsert(self.conn, dip_history, [row])
 
     async def put_symbol(self, symbol: SymbolView) -> None:
         row = {**msgspec.structs.asdict(symbol), "removed": False}

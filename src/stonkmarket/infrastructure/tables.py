@@ -127,6 +127,21 @@ dipfinder_signals = Table(
     ),
 )
 
+dip_history = Table(
+    "dip_history",
+    metadata,
+    Column("ticker", TICKER, primary_key=True),
+    Column("window", Integer, primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("dip", Float, nullable=False),
+    Column("peak", Float, nullable=False),
+    Column("close", Float, nullable=False),
+    Column("max_dip", Float, nullable=True),
+    Column("episode_start", Date, nullable=True),
+    Column("final_score", Float, nullable=True),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,
@@ -154,5 +169,6 @@ VIEW_TABLES = (
     fundamentals,
     dip_states,
     dipfinder_signals,
+    dip_history,
     audit_log,
 )

@@ -10,6 +10,7 @@ from litestar.params import FromPath, QueryParameter
 
 from stonkmarket.application.views import (
     Chart,
+    HistoryRow,
     RankingRow,
     Signal,
     SignalBatch,
@@ -116,6 +117,19 @@ class DipFinderController(Controller):
     ) -> list[Signal]:
         """Return the watched tickers that alert now, best score first."""
         return await container.queries.latest(window, limit=limit, only_alerts=True)
+
+    @get("/history/{ticker:str}")
+    async def history(
+        self,
+        container: AppContainer,
+        ticker: FromPath[str],
+        days: Annotated[int, QueryParameter(description="calendar days back")] = 365,
+        window: Annotated[
+            int | None, QueryParameter(description="one window; all if unset")
+        ] = None,
+    ) -> list[HistoryRow]:
+        """Return when the ticker's dips began, deepened, recovered, ended, alerted."""
+        return await container.queries.history(ticker, days, window)
 
     @get("/signals")
     async def signals(

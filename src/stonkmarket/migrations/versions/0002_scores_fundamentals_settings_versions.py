@@ -102,6 +102,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("position"),
     )
     op.create_index("ix_audit_log_subject", "audit_log", ["subject"])
+    op.create_table(
+        "dip_history",
+        sa.Column("ticker", sa.String(length=15), nullable=False),
+        sa.Column("window", sa.Integer(), nullable=False),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("dip", sa.Float(), nullable=False),
+        sa.Column("peak", sa.Float(), nullable=False),
+        sa.Column("close", sa.Float(), nullable=False),
+        sa.Column("max_dip", sa.Float(), nullable=True),
+        sa.Column("episode_start", sa.Date(), nullable=True),
+        sa.Column("final_score", sa.Float(), nullable=True),
+        sa.PrimaryKeyConstraint("ticker", "window", "date", "kind"),
+    )
 
 
 def downgrade() -> None:
