@@ -22,8 +22,12 @@ from stonkmarket.domain.errors import DomainError
 from stonkmarket.infrastructure.config import Config, ConfigError, load_config
 from stonkmarket.infrastructure.logging import configure_logging
 from stonkmarket.infrastructure.prices.sample import SamplePriceSource
+from stonkmarket.infrastructure.prices.yfinance_fundamentals import (
+    YFinanceFundamentalsSource,
+)
 from stonkmarket.interfaces.bootstrap import Container, build
 from stonkmarket.interfaces.cli.demo import load_sample
+from stonkmarket.interfaces.cli.fundamentals import refresh_fundamentals
 from stonkmarket.interfaces.cli.tables import ranking_table, signal_table
 from stonkmarket.interfaces.http.app import create_app
 from stonkmarket.interfaces.http.dips import DEFAULT_WINDOW
@@ -118,6 +122,24 @@ def serve(config: Config) -> None:
     app = create_app(_build(config))
     console.print(f"API docs: http://{config.host}:{config.port}/api/docs")
     uvicorn.run(app, host=config.host, port=config.port, log_config=None)
+
+
+@cli.command()
+@click.argument("tickers", nargs=-1)
+def fundamentals(tickers: tuple[str, ...]) -> None:
+    """Fetch fundamentals from Yahoo Finance and record them (all watched if none).
+
+    Needs the network. Each snapshot is dated today (UTC).
+    """
+    source = YFinanceFundamentalsSource()
+    today = dt.datetime.now(dt.UTC).date()
+
+    async def fetch(container: Container) -> dict[str, str]:
+        chosen = list(tickers) or [s.ticker for s in await container.queries.symbols()]
+        return await refresh_fundamentals(container, source, chosen, today)
+
+    for ticker, outcome in _with_container(fetch).items():
+        console.print(f"{ticker}: {outcome}")
 
 
 @cli.command()
