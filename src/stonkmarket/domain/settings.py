@@ -17,6 +17,7 @@ from stonkmarket.domain.stability import STABILITY_ANCHORS
 from stonkmarket.domain.tickers import normalise_ticker
 
 SETTINGS_ID: UUID = uuid5(NAMESPACE_URL, "dipfinder-settings")
+MIN_WEIGHT = 0.01
 
 
 class Knob(msgspec.Struct, frozen=True, kw_only=True):
@@ -199,6 +200,10 @@ def _cross_field_problems(values: Mapping[str, Any]) -> dict[str, str]:
     weights = ("weight_dip", "weight_quality", "weight_stability")
     if sum(values[w] for w in weights) <= 0:
         problems["weight_dip"] = "the three score weights must not all be 0"
+    for name in weights:
+        if 0 < values[name] < MIN_WEIGHT:
+            # Weights this small only add rounding noise a client cannot repeat.
+            problems[name] = f"{name} must be 0 or at least {MIN_WEIGHT:g}"
     return problems
 
 

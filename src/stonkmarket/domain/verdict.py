@@ -166,7 +166,9 @@ def _blocks(
     blocks = []
     if not meaningful:
         blocks.append("the dip is not meaningful")
-    if final is None or final < rules.alert_good:
+    if final is None:
+        blocks.append("no score has a weight above 0")
+    elif final < rules.alert_good:
         blocks.append(f"final score below {rules.alert_good:g}")
     if quality is None:
         if rules.missing_quality == "block":

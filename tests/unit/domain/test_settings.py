@@ -333,3 +333,12 @@ def test_bad_anchor_is_rejected(anchors: dict[str, Any], message: str) -> None:
 def test_log_scaled_anchor_must_be_positive() -> None:
     with pytest.raises(ThresholdOutOfRangeError, match="log scale"):
         check_changes({"quality_anchors": {"market_cap": [0, 1e9]}})
+
+
+def test_tiny_nonzero_weight_is_rejected() -> None:
+    with pytest.raises(ThresholdOutOfRangeError) as caught:
+        check_changes({"weight_quality": 0.001})
+
+    assert caught.value.problems == {
+        "weight_quality": "weight_quality must be 0 or at least 0.01"
+    }

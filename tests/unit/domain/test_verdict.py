@@ -116,11 +116,11 @@ def test_dip_score_zero_below_threshold(
 
 
 def test_dip_score_by_hand() -> None:
-    # Each part maps linearly from its poor to its excellent anchor:
-    # severity 0.30 on 0.10 -> 0.50 is 50; rarity 90 on 50 -> 100 is 80;
-    # size 2.0 on 1 -> 3 is 50; persistence 4 days on 1 -> 10 is 100 x 3 / 9;
-    # a mixed dip is 0.6 on 0 -> 1, so 60. Every part has data, so the weights
-    # stay 0.35 / 0.25 / 0.20 / 0.10 / 0.10 and the score is
+    # Each part maps linearly from its poor to its excellent anchor. Severity
+    # 0.30 on 0.10 -> 0.50 is 50, rarity 90 on 50 -> 100 is 80, size 2.0 on
+    # 1 -> 3 is 50, persistence 4 days on 1 -> 10 is 100 x 3 / 9, and a mixed
+    # dip is 0.6 on 0 -> 1, so 60. Every part has data, so the weights stay
+    # 0.35 / 0.25 / 0.20 / 0.10 / 0.10 and the score is
     # 17.5 + 20 + 10 + 10 / 3 + 6 = 56 + 5 / 6.
     m = measurement(persist_days=4, dip_class=DipClass.MIXED)
 
@@ -145,20 +145,23 @@ def test_missing_percentile_renormalises_weights() -> None:
 
 def test_dip_score_at_largest_threshold() -> None:
     # 0.50 is the top of the min_dip_abs setting's range, and a symbol's own
-    # min_dip_pct may be 0.50 too.
+    # min_dip_pct may be 0.50 too. A 60 % dip is past the 50 % that scores full
+    # severity, so the score is 35 + 20 + 10 + 10 + 10 = 85.
     m = measurement(dip_stock=0.60)
 
-    score = score_of(m, alert_rules(min_dip_abs=0.50))
+    score = dip_score(m, alert_rules(min_dip_abs=0.50))
 
-    assert 0.0 <= score <= 100.0
+    severity = next(f for f in score.factors if f.name == "severity")
+    assert severity.sub_score == 100.0
+    assert score.score == pytest.approx(85.0)
 
 
 @bounded
 @given(
     min_dip_abs=st.floats(min_value=0.01, max_value=0.99),
-    dips=st.lists(
-        st.floats(min_value=0.0, max_value=0.99), min_size=2, max_size=2
-    ).map(sorted),
+    dips=st.lists(st.floats(min_value=0.0, max_value=0.99), min_size=2, max_size=2).map(
+        sorted
+    ),
     dip_pctl=st.none() | st.floats(min_value=0.0, max_value=100.0),
     typical_dip=st.none() | st.floats(min_value=0.01, max_value=0.50),
     persist_days=st.integers(min_value=0, max_value=1000),
@@ -276,9 +279,9 @@ def test_dip_at_both_thresholds_is_meaningful() -> None:
     assert meaningful is True
 
 
-# decide: with the base measurement's dip score of 67.5, the final score is
-# 0.45 x 67.5 + 0.30 x quality + 0.25 x stability = 30.375 + ... when all three
-# scores are present.
+# decide: with the base measurement's dip score of 67.5 and all three scores
+# present, the final score is 0.45 x 67.5 + 0.30 x quality + 0.25 x stability,
+# which is 30.375 + 0.30 x quality + 0.25 x stability.
 
 
 def test_decide_good_between_thresholds() -> None:
@@ -295,7 +298,7 @@ def test_decide_good_between_thresholds() -> None:
     assert verdict.blocked_by == []
 
 
-def test_decide_strong_at_alert_strong() -> None:
+def test_decide_strong_above_alert_strong() -> None:
     # 30.375 + 0.30 x 100 + 0.25 x 100 = 85.375.
     m = measurement()
 
@@ -337,7 +340,7 @@ def test_decide_blocks_dip_not_meaningful() -> None:
 
 
 def test_decide_blocks_final_below_good() -> None:
-    # 30.375 + 18 + 15 = 63.375; both scores sit exactly at their gates.
+    # 30.375 + 18 + 15 = 63.375. Both scores sit exactly at their gates.
     m = measurement()
 
     verdict = decide(
@@ -361,7 +364,7 @@ def test_decide_blocks_missing_final() -> None:
     )
 
     assert verdict.final_score is None
-    assert verdict.blocked_by == [FINAL_BELOW_GOOD, STABILITY_MISSING]
+    assert verdict.blocked_by == ["no score has a weight above 0", STABILITY_MISSING]
 
 
 def test_decide_blocks_missing_fundamentals() -> None:
