@@ -2,7 +2,7 @@
 
 Dips are measured on split- and dividend-adjusted closes, so a split or an
 ex-dividend drop is never a dip. A large one-day move that no recorded action
-explains is one of three things: an action the source applied but nobody recorded,
+explains is one of three things: an action the source applied but `actions` lacks,
 a glitch that reverses within days, or a switch between a currency and its
 hundredth. Each becomes a DataQualityFlag and its bars are excluded. A large move
 that none of these explains, such as a crash that stays, is kept as a real move.
@@ -22,14 +22,14 @@ import numpy.typing as npt
 from stonkmarket.domain.errors import InvalidPriceBatchError
 from stonkmarket.domain.series import DateArray, FloatArray, PriceSeries
 
-# Only one-day moves beyond ±40 % are checked: a 2:1 split moves the close by 50 %,
-# while ordinary trading days, even bad ones, stay inside.
+# Only one-day moves beyond ±40 % are checked, because a 2:1 split moves the close
+# by 50 % while all but the worst trading days stay inside.
 # NOTE: a 3:2 split moves the close by 33 %, so an unrecorded 3:2 split is not
 # flagged and reads as a 33 % dip.
 LARGE_MOVE = 0.40
 
 # The raw and reference moves of one day differ by more than 40 % only when the
-# source applied a split-sized action; an ordinary dividend moves them apart by a
+# source applied a split-sized action. An ordinary dividend moves them apart by a
 # few percent.
 BASIS_JUMP = 0.40
 
@@ -52,7 +52,7 @@ _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
 class CorporateAction(msgspec.Struct, frozen=True, kw_only=True):
-    """A split or cash dividend that puts the closes from `date` on on a new basis.
+    """A split or cash dividend, after which the closes are on a new basis.
 
     `date` is the split date or ex-date, the first bar on the new basis. `value` is
     new shares per old share for a split (2.0 for 2:1, 0.1 for 1:10) and cash per
@@ -110,12 +110,14 @@ def clean_prices(
     """Back-adjust raw closes through `actions` and exclude bars no action explains.
 
     `closes` are the closes as traded. Missing closes and repeated dates are
-    dropped first, as `PriceSeries.from_bars` does. `reference_closes`, aligned
-    with `dates`, are the source's own adjusted closes: where the gap between them
-    and ours jumps, the source applied an action that `actions` lacks, and the bars
-    before it are excluded. Raises InvalidPriceBatchError for an unusable action,
-    a dividend not below the close before its ex-date, or a reference of another
-    length than `dates`.
+    dropped first, as `PriceSeries.from_bars` does. Moves are measured on the
+    adjusted closes, so a correctly recorded action does not look like a jump.
+    `reference_closes`, aligned with `dates`, are the source's own adjusted closes.
+    Where the gap between them and ours jumps, the source applied an action that
+    `actions` lacks, and the bars before it are excluded.
+
+    Raises InvalidPriceBatchError for an unusable action, a dividend not below the
+    close before its ex-date, or a reference of another length than `dates`.
     """
     for action in actions:
         check_action(action)

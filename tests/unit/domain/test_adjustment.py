@@ -44,7 +44,7 @@ def dividend(offset: int, cash: float) -> CorporateAction:
 
 
 def action_of_kind(kind: str) -> CorporateAction:
-    """Build an action of any kind; msgspec checks types only when decoding."""
+    """Build an action of any kind, because msgspec checks types only when decoding."""
     return CorporateAction(date=day(3), kind=kind, value=2.0)  # type: ignore[arg-type]
 
 
@@ -272,7 +272,7 @@ def test_recorded_split_with_reference_not_flagged() -> None:
 
 def test_reference_gap_aligns_by_date() -> None:
     # The reference misses day 1, so day 2's move has no reference to compare
-    # with and nothing is flagged; a row-wise alignment would flag day 3.
+    # with and nothing is flagged. A row-wise alignment would flag day 3.
     closes = [100.0, 100.0, 50.0, 50.0]
     reference: list[float | None] = [50.0, None, 50.0, 50.0]
 
@@ -293,7 +293,7 @@ def test_crash_shared_by_reference_kept() -> None:
 
 def test_raw_glitch_missing_from_reference_is_spike() -> None:
     # The gap to the reference jumps on day 2 and returns on day 3, so the raw
-    # close glitched; it is a spike, not an unrecorded action.
+    # close glitched. It is a spike, not an unrecorded action.
     closes = [10.0, 10.0, 16.0, 10.0, 10.0]
     reference = [10.0, 10.0, 10.0, 10.0, 10.0]
 
@@ -498,7 +498,8 @@ def test_unrecorded_split_always_flagged(
 
 # Real closes: AAPL and MSFT, 2000 to 2013, from the Quandl WIKI prices that the
 # bokeh_sampledata package ships (public domain). Close is as traded, and
-# Adj Close is adjusted for every split and dividend up to 2018.
+# Adj Close is adjusted for later splits and dividends too, such as Apple's 7:1
+# split of 2014.
 
 AAPL_SPLITS = [
     CorporateAction(date=dt.date(2000, 6, 21), kind="split", value=2.0),
