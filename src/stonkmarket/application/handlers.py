@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from stonkmarket.application.commands import (
     AddSymbol,
     ChangeSettings,
@@ -22,7 +24,6 @@ from stonkmarket.application.views import SymbolView
 from stonkmarket.domain.fundamentals import normalise_info
 from stonkmarket.domain.fundamentals_history import Fundamentals, fundamentals_id
 from stonkmarket.domain.price_history import PriceHistory, price_history_id
-from stonkmarket.domain.prices import PriceBatch
 from stonkmarket.domain.settings import SETTINGS_ID, DipFinderSettings
 from stonkmarket.domain.symbol import Symbol, symbol_id
 from stonkmarket.domain.tickers import normalise_ticker
@@ -78,12 +79,7 @@ def remove_symbol(store: EventStore, command: RemoveSymbol) -> Receipt:
 def record_prices(store: EventStore, command: RecordPrices) -> Receipt:
     """Record a batch of closes; bars already stored unchanged are skipped."""
     ticker = normalise_ticker(command.batch.ticker)
-    batch = PriceBatch(
-        ticker=ticker,
-        dates=command.batch.dates,
-        closes=command.batch.closes,
-        source=command.batch.source,
-    )
+    batch = msgspec.structs.replace(command.batch, ticker=ticker)
     history = store.get(price_history_id(ticker), PriceHistory)
     if history is None:
         history = PriceHistory(ticker)

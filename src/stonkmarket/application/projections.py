@@ -25,6 +25,7 @@ from stonkmarket.application.views import (
     Signal,
     SymbolView,
 )
+from stonkmarket.domain.adjustment import CleanSeries
 from stonkmarket.domain.dips import WINDOWS, PriceSeries
 from stonkmarket.domain.episodes import EpisodeEvent, dip_episodes
 from stonkmarket.domain.fundamentals import FundamentalMetrics
@@ -33,7 +34,11 @@ from stonkmarket.domain.price_history import PriceHistory
 from stonkmarket.domain.settings import DipFinderSettings
 from stonkmarket.domain.symbol import Symbol
 
-BARS_EVENTS = (PriceHistory.BarsRecorded, PriceHistory.BarsRestated)
+BARS_EVENTS = (
+    PriceHistory.BarsRecorded,
+    PriceHistory.BarsRestated,
+    PriceHistory.ActionsRecorded,
+)
 
 
 class ViewChanges(Protocol):
@@ -50,9 +55,17 @@ class ViewChanges(Protocol):
     async def symbol(self, ticker: str) -> SymbolView | None: ...
     async def watched(self) -> list[SymbolView]: ...
     async def put_bars(
+        self,
+        ticker: str,
+        dates: list[str],
+        closes: list[float],
+        references: list[float | None] | None,
+    ) -> None: ...
+    async def restate_bars(
         self, ticker: str, dates: list[str], closes: list[float]
     ) -> None: ...
-    async def series(self, ticker: str) -> PriceSeries | None: ...
+    async def put_actions(self, ticker: str, actions: list[dict[str, Any]]) -> None: ...
+    async def series(self, ticker: str) -> CleanSeries | None: ...
     async def settings(self) -> SettingsView: ...
     async def put_settings(self, settings: SettingsView) -> None: ...
     async def put_fundamentals(self, snapshot: FundamentalsView) -> None: ...
@@ -171,8 +184,14 @@ class PriceBarsProjection:
     name = "price_bars"
 
     async def apply(self, event: Aggregate.Event, views: ViewChanges) -> None:
-        if isinstance(event, BARS_EVENTS):
-            await views.put_bars(event.ticker, event.dates, event.closes)
+        if isinstance(event, PriceHistory.BarsRecorded):
+            await views.put_bars(
+                event.ticker, event.dates, event.closes, event.reference_closes
+            )
+        elif isinstance(event, PriceHistory.BarsRestated):
+            await views.restate_bars(event.ticker, event.dates, event.closes)
+        elif isinstance(event, PriceHistory.ActionsRecorded):
+            await views.put_actions(event.ticker, event.actions)
 
 
 class FundamentalsProjection:
@@ -224,7 +243,8 @@ class SignalsProjection:
             return
         settings = await views.settings()
         benchmark = settings.values["benchmark"]
-        benchmark_series = await views.series(benchmark)
+        benchmark_prices = await views.series(benchmark)
+        benchmark_series = None if benchmark_prices is None else benchmark_prices.series
         signals: list[Signal] = []
         for ticker in tickers:
             signals.extend(
@@ -239,17 +259,18 @@ class SignalsProjection:
         settings: SettingsView,
         benchmark_series: PriceSeries | None,
     ) -> list[Signal]:
-        series = await views.series(ticker)
-        if series is None:
+        prices = await views.series(ticker)
+        if prices is None:
             return []
         symbol = await views.symbol(ticker)
         snapshot = await views.fundamentals(ticker)
-        last_bar = series.dates[-1].item()
+        last_bar = prices.series.dates[-1].item()
         signals = (
             build_signal(
                 ticker,
                 window,
-                series,
+                prices.series,
+                flags=prices.flags,
                 benchmark=settings.values["benchmark"],
                 benchmark_series=benchmark_series,
                 as_of=None,
@@ -296,13 +317,13 @@ class DipHistoryProjection:
             return
         settings = await views.settings()
         for ticker in tickers:
-            series = await views.series(ticker)
-            if series is None:
+            prices = await views.series(ticker)
+            if prices is None:
                 continue
             thresholds = thresholds_for(settings, await views.symbol(ticker))
             for window in WINDOWS:
                 episodes = dip_episodes(
-                    series, window, min_dip_abs=thresholds.min_dip_abs
+                    prices.series, window, min_dip_abs=thresholds.min_dip_abs
                 )
                 await views.put_episodes(ticker, window, episodes)
                 await self._note_alert(ticker, window, settings, views)

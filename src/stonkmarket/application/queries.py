@@ -20,7 +20,8 @@ from stonkmarket.application.views import (
     SymbolView,
     TickerError,
 )
-from stonkmarket.domain.dips import WINDOWS, PriceSeries
+from stonkmarket.domain.adjustment import CleanSeries
+from stonkmarket.domain.dips import WINDOWS
 from stonkmarket.domain.errors import DomainError, ThresholdOutOfRangeError
 from stonkmarket.domain.tickers import normalise_ticker
 
@@ -36,7 +37,7 @@ class ReadModels(Protocol):
     ) -> FundamentalsView | None: ...
     async def series(
         self, ticker: str, until: dt.date | None = None
-    ) -> PriceSeries | None: ...
+    ) -> CleanSeries | None: ...
     async def chart(self, ticker: str, days: int) -> Chart | None: ...
     async def ranking(self, window: int) -> list[RankingRow]: ...
     async def latest_signal(
@@ -293,14 +294,18 @@ class Queries:
         stock = await self.views.series(ticker, until=as_of)
         if stock is None:
             return None
-        last_bar = stock.dates[-1].item()
+        last_bar = stock.series.dates[-1].item()
         snapshot = await self.views.fundamentals(ticker, last_bar)
+        benchmark_prices = await self.views.series(benchmark, until=as_of)
         return build_signal(
             ticker,
             window,
-            stock,
+            stock.series,
+            flags=stock.flags,
             benchmark=benchmark,
-            benchmark_series=await self.views.series(benchmark, until=as_of),
+            benchmark_series=None
+            if benchmark_prices is None
+            else benchmark_prices.series,
             as_of=as_of,
             settings=settings,
             symbol=await self.views.symbol(ticker),

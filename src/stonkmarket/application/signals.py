@@ -7,6 +7,7 @@ computed for the same date and settings version are equal.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from stonkmarket.application.views import (
@@ -16,6 +17,7 @@ from stonkmarket.application.views import (
     SymbolView,
     Thresholds,
 )
+from stonkmarket.domain.adjustment import DataQualityFlag
 from stonkmarket.domain.dips import DipMeasurement, DipRules, PriceSeries, measure_dip
 from stonkmarket.domain.fundamentals import FundamentalMetrics
 from stonkmarket.domain.quality import QUALITY_WEIGHTS, quality_score
@@ -88,6 +90,7 @@ def build_signal(
     settings: SettingsView,
     symbol: SymbolView | None = None,
     fundamentals: FundamentalMetrics | None = None,
+    flags: Sequence[DataQualityFlag] = (),
 ) -> Signal | None:
     """The signal as of a date, or None when the ticker has no bar by then."""
     thresholds = thresholds_for(settings, symbol)
@@ -114,7 +117,7 @@ def build_signal(
         anchors_of(settings.values, "stability_anchors"),
         STABILITY_WEIGHTS,
     )
-    data_quality: list[str] = []
+    data_quality = flags_in_window(flags, m.as_of_date, window)
     quality_value = None if quality is None else quality.score
     verdict = decide(
         m,
@@ -134,7 +137,15 @@ def build_signal(
         final_score=verdict.final_score,
         alert_level=verdict.alert_level.value,
         should_alert=verdict.should_alert,
-        reason=describe(ticker, m, benchmark, thresholds.min_dip_abs, verdict, quality),
+        reason=describe(
+            ticker,
+            m,
+            benchmark,
+            thresholds.min_dip_abs,
+            verdict,
+            quality,
+            data_quality,
+        ),
         thresholds=thresholds,
         dip_factors=verdict.dip_factors,
         quality_factors=None if quality is None else quality.factors,
@@ -144,6 +155,14 @@ def build_signal(
         data_quality=data_quality,
         settings_version=settings.version,
     )
+
+
+def flags_in_window(
+    flags: Sequence[DataQualityFlag], as_of: dt.date, window: int
+) -> list[DataQualityFlag]:
+    """The price flags dated inside the window, the days the peak is taken over."""
+    start = as_of - dt.timedelta(days=window)
+    return [flag for flag in flags if start < flag.date <= as_of]
 
 
 def _measured_fields(m: DipMeasurement) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from stonkmarket.domain.adjustment import DataQualityFlag
 from stonkmarket.domain.fundamentals import FundamentalMetrics
 from stonkmarket.domain.scoring import Factor
 
@@ -65,7 +66,7 @@ class Signal(msgspec.Struct, frozen=True, kw_only=True):
     quality_coverage: float | None
     stability_factors: list[Factor]
     stability_coverage: float
-    data_quality: list[str]
+    data_quality: list[DataQualityFlag]
     settings_version: int
 
 

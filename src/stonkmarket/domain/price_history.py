@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from stonkmarket.domain.adjustment import check_action
 from stonkmarket.domain.errors import InvalidPriceBatchError, RestatementError
 from stonkmarket.domain.prices import PriceBatch
 
@@ -25,6 +27,16 @@ class PriceHistory(Aggregate):
         ticker: str
         dates: list[str]
         closes: list[float]
+        source: str
+        actor: str
+        correlation_id: str | None
+        reference_closes: list[float | None] | None = None
+
+    class ActionsRecorded(Aggregate.Event):
+        """Splits and dividends, each a dict of date (ISO), kind and value."""
+
+        ticker: str
+        actions: list[dict[str, Any]]
         source: str
         actor: str
         correlation_id: str | None
@@ -47,6 +59,7 @@ class PriceHistory(Aggregate):
     def __init__(self, ticker: str) -> None:
         self.ticker = ticker
         self.closes: dict[str, float] = {}
+        self.actions: dict[tuple[str, str], float] = {}
 
     def record(
         self,
@@ -63,12 +76,17 @@ class PriceHistory(Aggregate):
         """
         check_batch(batch)
         new, changed = self._split(batch)
+        new_actions = self._new_actions(batch, reason)
         if changed and not (reason and reason.strip()):
             shown = ", ".join(d for d, _ in changed[:3])
             raise RestatementError(
                 f"{self.ticker} has other closes stored for {len(changed)} of "
                 f"these dates (first: {shown}); give a reason to restate them",
                 field="reason",
+            )
+        if new_actions:
+            self._actions_recorded(
+                self.ticker, new_actions, batch.source, actor, correlation_id
             )
         if new:
             dates, closes = zip(*new, strict=True)
@@ -79,6 +97,7 @@ class PriceHistory(Aggregate):
                 batch.source,
                 actor,
                 correlation_id,
+                _references_of(batch, set(dates)),
             )
         if changed:
             dates, closes = zip(*changed, strict=True)
@@ -93,6 +112,25 @@ class PriceHistory(Aggregate):
                 actor,
                 correlation_id,
             )
+
+    def _new_actions(
+        self, batch: PriceBatch, reason: str | None
+    ) -> list[dict[str, Any]]:
+        new: list[dict[str, Any]] = []
+        for action in batch.actions:
+            check_action(action)
+            key = (action.date.isoformat(), action.kind)
+            stored = self.actions.get(key)
+            if stored is not None and math.isclose(stored, action.value):
+                continue
+            if stored is not None and not (reason and reason.strip()):
+                raise RestatementError(
+                    f"{self.ticker} has a {action.kind} of {stored:g} recorded on "
+                    f"{key[0]}, not {action.value:g}; give a reason to restate it",
+                    field="reason",
+                )
+            new.append({"date": key[0], "kind": action.kind, "value": action.value})
+        return new
 
     def _split(
         self, batch: PriceBatch
@@ -117,8 +155,21 @@ class PriceHistory(Aggregate):
         source: str,
         actor: str,
         correlation_id: str | None,
+        reference_closes: list[float | None] | None = None,
     ) -> None:
         self.closes.update(zip(dates, closes, strict=True))
+
+    @event(ActionsRecorded)
+    def _actions_recorded(
+        self,
+        ticker: str,
+        actions: list[dict[str, Any]],
+        source: str,
+        actor: str,
+        correlation_id: str | None,
+    ) -> None:
+        for action in actions:
+            self.actions[(action["date"], action["kind"])] = action["value"]
 
     @event(BarsRestated)
     def _bars_restated(
@@ -133,6 +184,17 @@ class PriceHistory(Aggregate):
         correlation_id: str | None,
     ) -> None:
         self.closes.update(zip(dates, closes, strict=True))
+
+
+def _references_of(batch: PriceBatch, kept: set[str]) -> list[float | None] | None:
+    """The source's adjusted closes of the bars being recorded, if it sent any."""
+    if batch.reference_closes is None:
+        return None
+    return [
+        reference
+        for day, reference in zip(batch.dates, batch.reference_closes, strict=True)
+        if day.isoformat() in kept
+    ]
 
 
 def check_batch(batch: PriceBatch) -> None:
@@ -157,6 +219,20 @@ def check_batch(batch: PriceBatch) -> None:
                 field="closes",
             )
         previous = day
+    references = batch.reference_closes
+    if references is not None and len(references) != len(batch.dates):
+        raise InvalidPriceBatchError(
+            f"{len(batch.dates)} dates but {len(references)} reference closes; "
+            "send one per date, null where the source has none",
+            field="reference_closes",
+        )
+    for day, reference in zip(batch.dates, references or (), strict=False):
+        if reference is not None and not (math.isfinite(reference) and reference > 0):
+            raise InvalidPriceBatchError(
+                f"reference close on {day} is {reference}; send a finite close "
+                "above zero or null",
+                field="reference_closes",
+            )
 
 
 def price_history_id(ticker: str) -> UUID:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from stonkmarket.domain.adjustment import DataQualityFlag
 from stonkmarket.domain.dips import DipClass, DipMeasurement
 from stonkmarket.domain.scoring import Score
 from stonkmarket.domain.verdict import Verdict
@@ -20,6 +23,7 @@ def describe(
     min_dip_abs: float,
     verdict: Verdict,
     quality: Score | None,
+    flags: Sequence[DataQualityFlag] = (),
 ) -> str:
     """Say how far below its peak the ticker is, what kind of dip, and the alert."""
     m = measurement
@@ -27,6 +31,13 @@ def describe(
         f"{ticker} is {m.dip_stock * 100:.1f} % below its {m.window}-day peak "
         f"of {m.peak_stock:.2f} ({m.peak_date.isoformat()})"
     ]
+    if flags:
+        first = flags[0]
+        more = f" and {len(flags) - 1} more" if len(flags) > 1 else ""
+        parts.append(
+            f"price data flagged: {first.kind.replace('_', ' ')} on "
+            f"{first.date.isoformat()}{more}"
+        )
     if m.dip_class is DipClass.NONE:
         parts.append(f"not in a dip (threshold {min_dip_abs * 100:.1f} %)")
         return "; ".join(parts)

@@ -7,6 +7,7 @@ and the settings that produced it can repeat the decision.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 
 import msgspec
 
@@ -130,7 +131,7 @@ def decide(
     *,
     quality: float | None,
     stability: float | None,
-    data_quality: list[str],
+    data_quality: Sequence[object],
     rules: AlertRules,
 ) -> Verdict:
     """Score the dip, weigh it with quality and stability, and decide the alert."""
@@ -160,7 +161,7 @@ def _blocks(
     final: float | None,
     quality: float | None,
     stability: float | None,
-    data_quality: list[str],
+    data_quality: Sequence[object],
     rules: AlertRules,
 ) -> list[str]:
     blocks = []

@@ -18,7 +18,7 @@ from stonkmarket.application.views import (
     Signal,
     SymbolView,
 )
-from stonkmarket.domain.dips import PriceSeries
+from stonkmarket.domain.adjustment import CleanSeries
 from stonkmarket.infrastructure.sql_views import (
     select_fundamentals,
     select_series,
@@ -69,7 +69,7 @@ class SqlReadModels:
 
     async def series(
         self, ticker: str, until: dt.date | None = None
-    ) -> PriceSeries | None:
+    ) -> CleanSeries | None:
         async with self.engine.connect() as conn:
             return await select_series(conn, ticker, until)
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,12 +18,13 @@ from stonkmarket.application.views import (
     Signal,
     SymbolView,
 )
-from stonkmarket.domain.dips import PriceSeries
+from stonkmarket.domain.adjustment import CleanSeries, CorporateAction, clean_prices
 from stonkmarket.domain.episodes import EpisodeEvent
 from stonkmarket.domain.fundamentals import FundamentalMetrics
 from stonkmarket.domain.settings import DEFAULTS
 from stonkmarket.infrastructure.tables import (
     audit_log,
+    corporate_actions,
     dip_history,
     dip_states,
     dipfinder_settings,
@@ -71,17 +72,35 @@ async def select_symbols(conn: AsyncConnection) -> list[SymbolView]:
 
 async def select_series(
     conn: AsyncConnection, ticker: str, until: dt.date | None = None
-) -> PriceSeries | None:
-    query = select(price_bars.c.date, price_bars.c.close).where(
-        price_bars.c.ticker == ticker
-    )
+) -> CleanSeries | None:
+    """The ticker's closes up to `until`, adjusted and cleaned, with their flags.
+
+    Only corporate actions dated on or before `until` apply, so an answer
+    "as of" a date uses only what was known by then.
+    """
+    bars = select(
+        price_bars.c.date, price_bars.c.close, price_bars.c.reference_close
+    ).where(price_bars.c.ticker == ticker)
+    actions = select(corporate_actions).where(corporate_actions.c.ticker == ticker)
     if until is not None:
-        query = query.where(price_bars.c.date <= until)
-    rows = (await conn.execute(query.order_by(price_bars.c.date))).all()
+        bars = bars.where(price_bars.c.date <= until)
+        actions = actions.where(corporate_actions.c.date <= until)
+    rows = (await conn.execute(bars.order_by(price_bars.c.date))).all()
     if not rows:
         return None
-    dates, closes = zip(*rows, strict=True)
-    return PriceSeries.from_bars(dates, closes)
+    dates, closes, references = zip(*rows, strict=True)
+    recorded = [
+        CorporateAction(date=a.date, kind=a.kind, value=a.value)
+        for a in await conn.execute(actions)
+    ]
+    has_references = any(r is not None for r in references)
+    cleaned = clean_prices(
+        dates,
+        closes,
+        actions=recorded,
+        reference_closes=references if has_references else None,
+    )
+    return cleaned if len(cleaned.series) else None
 
 
 async def select_settings(
@@ -216,15 +235,53 @@ class SqlViewChanges:
         return await select_symbols(self.conn)
 
     async def put_bars(
-        self, ticker: str, dates: list[str], closes: list[float]
+        self,
+        ticker: str,
+        dates: list[str],
+        closes: list[float],
+        references: list[float | None] | None,
     ) -> None:
         rows = [
-            {"ticker": ticker, "date": dt.date.fromisoformat(day), "close": close}
-            for day, close in zip(dates, closes, strict=True)
+            {
+                "ticker": ticker,
+                "date": dt.date.fromisoformat(day),
+                "close": close,
+                "reference_close": reference,
+            }
+            for day, close, reference in zip(
+                dates, closes, references or [None] * len(dates), strict=True
+            )
         ]
         await upsert(self.conn, price_bars, rows)
 
-    async def series(self, ticker: str) -> PriceSeries | None:
+    async def restate_bars(
+        self, ticker: str, dates: list[str], closes: list[float]
+    ) -> None:
+        statement = (
+            update(price_bars)
+            .where(price_bars.c.ticker == ticker)
+            .where(price_bars.c.date == bindparam("day"))
+            .values(close=bindparam("new_close"))
+        )
+        rows = [
+            {"day": dt.date.fromisoformat(day), "new_close": close}
+            for day, close in zip(dates, closes, strict=True)
+        ]
+        await self.conn.execute(statement, rows)
+
+    async def put_actions(self, ticker: str, actions: list[dict[str, Any]]) -> None:
+        rows = [
+            {
+                "ticker": ticker,
+                "date": dt.date.fromisoformat(a["date"]),
+                "kind": a["kind"],
+                "value": a["value"],
+            }
+            for a in actions
+        ]
+        await upsert(self.conn, corporate_actions, rows)
+
+    async def series(self, ticker: str) -> CleanSeries | None:
         return await select_series(self.conn, ticker)
 
     async def settings(self) -> SettingsView:

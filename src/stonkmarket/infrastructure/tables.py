@@ -67,6 +67,17 @@ price_bars = Table(
     Column("ticker", TICKER, primary_key=True),
     Column("date", Date, primary_key=True),
     Column("close", Float, nullable=False),
+    # The source's own adjusted close, when it reports one.
+    Column("reference_close", Float, nullable=True),
+)
+
+corporate_actions = Table(
+    "corporate_actions",
+    metadata,
+    Column("ticker", TICKER, primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("kind", String(10), primary_key=True),
+    Column("value", Float, nullable=False),
 )
 
 dipfinder_settings = Table(
@@ -165,6 +176,7 @@ projection_tracking = Table(
 VIEW_TABLES = (
     symbols,
     price_bars,
+    corporate_actions,
     dipfinder_settings,
     fundamentals,
     dip_states,

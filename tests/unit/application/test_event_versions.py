@@ -116,6 +116,7 @@ PRICES_STREAM = [
             "source": "yfinance",
             "actor": "system:ingest",
             "correlation_id": "run-7",
+            "reference_closes": None,
         },
     ),
     stored(
@@ -411,3 +412,28 @@ def test_reloaded_history_keeps_restated_close(
 
     assert reloaded is not None
     assert reloaded.closes == {"2024-01-02": 185.64, "2024-01-03": 183.9}
+
+
+def test_bars_recorded_before_reference_closes_decode(
+    store: EventsourcingStore,
+) -> None:
+    # The first version of BarsRecorded had no reference_closes field.
+    first_version = stored(
+        PRICES_ID,
+        2,
+        "stonkmarket.domain.price_history:PriceHistory.BarsRecorded",
+        {
+            "ticker": "AAPL",
+            "dates": ["2024-01-02"],
+            "closes": [185.64],
+            "source": "sample",
+            "actor": "system:demo",
+            "correlation_id": None,
+        },
+    )
+
+    event = store.app.mapper.to_domain_event(first_version)
+
+    assert isinstance(event, PriceHistory.BarsRecorded)
+    assert event.reference_closes is None
+    assert event.closes == [185.64]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -27,13 +27,25 @@ class SymbolUpdate(
     min_days: Days | None = None
 
 
-class Bar(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Bar(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One daily close as traded, with the source's adjusted close if it has one."""
+
     date: dt.date
     close: Annotated[float, msgspec.Meta(gt=0)]
+    adjusted_close: Annotated[float, msgspec.Meta(gt=0)] | None = None
+
+
+class Action(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A split (`value` new shares per old, 2 for 2:1) or a cash dividend per share."""
+
+    date: dt.date
+    kind: Literal["split", "dividend"]
+    value: Annotated[float, msgspec.Meta(gt=0)]
 
 
 class PricesBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     bars: Annotated[list[Bar], msgspec.Meta(min_length=1, max_length=50_000)]
+    actions: Annotated[list[Action], msgspec.Meta(max_length=1_000)] = []
     source: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] = "api"
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
 

@@ -24,6 +24,7 @@ from stonkmarket.application.handlers import (
     update_symbol,
 )
 from stonkmarket.application.views import SymbolView
+from stonkmarket.domain.adjustment import CorporateAction
 from stonkmarket.domain.errors import ThresholdOutOfRangeError
 from stonkmarket.domain.prices import PriceBatch
 from stonkmarket.interfaces.http.context import AppContainer, actor_of, request_id_of
@@ -133,13 +134,22 @@ class SymbolController(Controller):
         symbol: FromPath[str],
         data: JSONBody[PricesBody],
     ) -> PricesRecorded:
-        """Record daily closes; changing a stored close needs a `reason`."""
+        """Record daily closes and corporate actions.
+
+        Changing a stored close or action needs a `reason`.
+        """
         check_bar_dates(data.bars)
+        references = tuple(bar.adjusted_close for bar in data.bars)
         batch = PriceBatch(
             ticker=symbol,
             dates=tuple(bar.date for bar in data.bars),
             closes=tuple(bar.close for bar in data.bars),
             source=data.source,
+            reference_closes=None if not any(references) else references,
+            actions=tuple(
+                CorporateAction(date=a.date, kind=a.kind, value=a.value)
+                for a in data.actions
+            ),
         )
         receipt = await container.execute(
             record_prices,
