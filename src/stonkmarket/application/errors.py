@@ -6,6 +6,7 @@ ApplicationError
  ├── StaleVersionError      the change was based on an older version
  ├── UnknownTickerError     a price source has nothing for a ticker
  ├── PriceSourceError       a price source failed or answered nonsense
+ │    └── SourceRateLimitedError  the source keeps refusing for too many requests
  └── ProjectionTimeoutError the read models did not catch up in time
 """
 
@@ -40,6 +41,10 @@ class UnknownTickerError(ApplicationError):
 
 class PriceSourceError(ApplicationError):
     """Raised when a price source fails or returns unusable data."""
+
+
+class SourceRateLimitedError(PriceSourceError):
+    """Raised when a source still refuses requests after every retry."""
 
 
 class ProjectionTimeoutError(ApplicationError):

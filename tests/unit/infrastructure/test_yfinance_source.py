@@ -10,7 +10,11 @@ import pytest
 import yfinance
 from yfinance.exceptions import YFRateLimitError
 
-from stonkmarket.application.errors import PriceSourceError, UnknownTickerError
+from stonkmarket.application.errors import (
+    PriceSourceError,
+    SourceRateLimitedError,
+    UnknownTickerError,
+)
 from stonkmarket.domain.adjustment import CorporateAction, clean_prices
 from stonkmarket.infrastructure.prices.yfinance_source import (
     YFinancePriceSource,
@@ -623,12 +627,12 @@ def test_raw_fetch_retries_rate_limit() -> None:
     assert len(raw.dates) == 6
 
 
-def test_lasting_rate_limit_is_price_source_error() -> None:
+def test_lasting_rate_limit_is_rate_limited_error() -> None:
     delays: list[float] = []
     download = FlakyDownload(failures=10)
     source = retrying_source(download, delays)
 
-    with pytest.raises(PriceSourceError) as caught:
+    with pytest.raises(SourceRateLimitedError) as caught:
         source.fetch("AAPL")
 
     assert caught.value.message == (

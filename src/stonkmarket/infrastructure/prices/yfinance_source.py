@@ -17,7 +17,11 @@ import structlog
 import yfinance as yf
 from yfinance.exceptions import YFRateLimitError
 
-from stonkmarket.application.errors import PriceSourceError, UnknownTickerError
+from stonkmarket.application.errors import (
+    PriceSourceError,
+    SourceRateLimitedError,
+    UnknownTickerError,
+)
 from stonkmarket.domain.adjustment import CorporateAction
 from stonkmarket.domain.errors import InvalidTickerError
 from stonkmarket.domain.prices import PriceBatch
@@ -232,7 +236,7 @@ class YFinancePriceSource:
                     f"yfinance failed to fetch ticker {symbol!r}: "
                     f"{type(exc).__name__}: {exc}; try again later"
                 ) from exc
-        raise PriceSourceError(
+        raise SourceRateLimitedError(
             f"Yahoo is rate limiting requests: ticker {symbol!r} failed "
             f"{self._attempts} times in a row; retry in a few minutes"
         ) from rate_limit

@@ -19,6 +19,7 @@ from stonkmarket.application.errors import (
     NotFoundError,
     PriceSourceError,
     ProjectionTimeoutError,
+    SourceRateLimitedError,
     StaleVersionError,
     UnknownTickerError,
 )
@@ -46,6 +47,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     InvalidTickerError: 422,
     ThresholdOutOfRangeError: 422,
     InvalidPriceBatchError: 422,
+    SourceRateLimitedError: 503,
     PriceSourceError: 502,
     ProjectionTimeoutError: 503,
     DomainError: 422,
