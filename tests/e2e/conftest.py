@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar.testing import TestClient
@@ -12,11 +12,11 @@ from stonkmarket.interfaces.http.app import create_app
 
 
 @pytest.fixture
-def container(tmp_path: Path) -> Container:
-    return build(Config(data_dir=tmp_path / "data"))
+def container(config: Config) -> Container:
+    return build(config)
 
 
 @pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:  # type: ignore[type-arg]
+def client(container: Container) -> Iterator[TestClient[Any]]:
     with TestClient(app=create_app(container)) as test_client:
         yield test_client

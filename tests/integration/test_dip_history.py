@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,8 +28,8 @@ async def _rows(container: Container) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.slow
-def test_sp500_crash_episode_has_its_dates(tmp_path: Path) -> None:
-    container = build(Config(data_dir=tmp_path))
+def test_sp500_crash_episode_has_its_dates(config: Config) -> None:
+    container = build(config)
 
     async def history() -> list[Any]:
         await _watch_sp500(container)
@@ -53,8 +52,8 @@ def test_sp500_crash_episode_has_its_dates(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_dip_history_rebuilds_row_for_row(tmp_path: Path) -> None:
-    container = build(Config(data_dir=tmp_path))
+def test_dip_history_rebuilds_row_for_row(config: Config) -> None:
+    container = build(config)
 
     async def live_and_rebuilt() -> tuple[list[Any], list[Any]]:
         await _watch_sp500(container)
@@ -81,8 +80,8 @@ def _until(batch: Any, last: dt.date) -> Any:
 
 
 @pytest.mark.slow
-def test_alert_row_marks_the_first_alerting_day(tmp_path: Path) -> None:
-    container = build(Config(data_dir=tmp_path))
+def test_alert_row_marks_the_first_alerting_day(config: Config) -> None:
+    container = build(config)
     source = SamplePriceSource()
     crash_end = dt.date(2020, 3, 23)
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -74,8 +73,8 @@ async def _dump(container: Container) -> dict[str, list[tuple[Any, ...]]]:
 
 
 @pytest.fixture
-def container(tmp_path: Path) -> Container:
-    return build(Config(data_dir=tmp_path))
+def container(config: Config) -> Container:
+    return build(config)
 
 
 def test_a_rebuild_gives_back_every_view_row_for_row(container: Container) -> None:

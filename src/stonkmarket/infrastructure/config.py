@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 
 class ConfigError(Exception):
@@ -21,6 +22,11 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8000
     log_format: str = "console"
+    database_url: str | None = None
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
 
     @property
     def event_store_path(self) -> Path:
@@ -28,13 +34,16 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def views_url(self) -> str:
+        if self.database_url is not None:
+            url = make_url(self.database_url).set(drivername="postgresql+asyncpg")
+            return url.render_as_string(hide_password=False)
         path = str(self.data_dir / "views.sqlite")
         url = URL.create("sqlite+aiosqlite", database=path)
         return url.render_as_string(hide_password=False)
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
-    """Read DATA_DIR, HOST, PORT and LOG_FORMAT."""
+    """Read DATABASE_URL, DATA_DIR, HOST, PORT and LOG_FORMAT."""
     env = os.environ if environ is None else environ
     port_text = env.get("PORT", "8000")
     is_number = port_text.isascii() and port_text.isdigit()
@@ -43,9 +52,25 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     log_format = env.get("LOG_FORMAT", "console")
     if log_format not in ("console", "json"):
         raise ConfigError(f"LOG_FORMAT must be console or json, got {log_format!r}")
+    database_url = env.get("DATABASE_URL") or None
+    if database_url is not None:
+        _check_database_url(database_url)
     return Config(
+        database_url=database_url,
         data_dir=Path(env.get("DATA_DIR") or "var"),
         host=env.get("HOST", "127.0.0.1"),
         port=int(port_text),
         log_format=log_format,
     )
+
+
+def _check_database_url(url: str) -> None:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"DATABASE_URL is not a database URL: {exc}") from exc
+    if parsed.get_backend_name() != "postgresql" or not parsed.database:
+        raise ConfigError(
+            "DATABASE_URL must be a PostgreSQL URL with a database name, such as "
+            "postgresql://user:password@127.0.0.1:5432/stonkmarket"
+        )

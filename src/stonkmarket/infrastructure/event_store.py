@@ -6,9 +6,12 @@ from collections.abc import Mapping
 from typing import TypeVar
 from uuid import UUID
 
+import psycopg
+import psycopg.sql
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Notification
+from sqlalchemy.engine import make_url
 
 from stonkmarket.application.errors import ConflictError
 
@@ -80,3 +83,47 @@ def sqlite_env(path: str) -> dict[str, str]:
 def in_memory_env() -> dict[str, str]:
     """Settings for an event store that lives only in this process."""
     return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+
+EVENTS_SCHEMA = "stonkmarket_events"
+
+
+def postgres_env(database_url: str, pool_size: int) -> dict[str, str]:
+    """Settings for a PostgreSQL event store in its own schema.
+
+    The schema keeps the event tables apart from the read models, so Alembic
+    never sees them.
+    """
+    url = make_url(database_url)
+    create_schema(database_url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.database or "",
+        "POSTGRES_HOST": url.host or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": url.username or "postgres",
+        "POSTGRES_PASSWORD": url.password or "",
+        "POSTGRES_SCHEMA": EVENTS_SCHEMA,
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_LOCK_TIMEOUT": "5",
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+    }
+
+
+def create_schema(database_url: str) -> None:
+    """Create the event store's schema if it does not exist yet."""
+    url = make_url(database_url)
+    with psycopg.connect(
+        dbname=url.database,
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password or "",
+        connect_timeout=5,
+        autocommit=True,
+    ) as conn:
+        conn.execute(
+            psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                psycopg.sql.Identifier(EVENTS_SCHEMA)
+            )
+        )

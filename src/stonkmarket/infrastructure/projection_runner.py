@@ -7,8 +7,8 @@ import time
 from collections.abc import Sequence
 
 import structlog
-from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from stonkmarket.application.errors import ProjectionTimeoutError
 from stonkmarket.application.projections import Projection
@@ -17,6 +17,9 @@ from stonkmarket.infrastructure.sql_views import SqlViewChanges, upsert
 from stonkmarket.infrastructure.tables import VIEW_TABLES, projection_tracking
 
 log = structlog.get_logger(__name__)
+
+# Key of the PostgreSQL advisory lock that lets one runner project at a time.
+RUNNER_LOCK = 7_361_024_819
 
 
 class ProjectionRunner:
@@ -43,10 +46,11 @@ class ProjectionRunner:
     async def position(self) -> int:
         """Return the position every projection has reached (0 before any event)."""
         async with self.engine.connect() as conn:
-            lowest = await conn.scalar(select(func.min(projection_tracking.c.position)))
-            count = await conn.scalar(
-                select(func.count()).select_from(projection_tracking)
-            )
+            return await self._position(conn)
+
+    async def _position(self, conn: AsyncConnection) -> int:
+        lowest = await conn.scalar(select(func.min(projection_tracking.c.position)))
+        count = await conn.scalar(select(func.count()).select_from(projection_tracking))
         if count != len(self.projections):
             return 0
         return int(lowest or 0)
@@ -57,11 +61,19 @@ class ProjectionRunner:
             return await self._apply_next_batch()
 
     async def _apply_next_batch(self) -> int:
-        start = await self.position()
-        batch = await asyncio.to_thread(self.store.events_after, start, self.batch_size)
-        if not batch:
-            return 0
         async with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # One runner at a time across processes: the lock is held until
+                # this transaction ends, and the position is read after it.
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": RUNNER_LOCK}
+                )
+            start = await self._position(conn)
+            batch = await asyncio.to_thread(
+                self.store.events_after, start, self.batch_size
+            )
+            if not batch:
+                return 0
             views = SqlViewChanges(conn)
             for position, stored_event in batch:
                 views.position = position

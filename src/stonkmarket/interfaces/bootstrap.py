@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -12,7 +13,11 @@ from stonkmarket.application.projections import all_projections
 from stonkmarket.application.queries import Queries
 from stonkmarket.infrastructure.config import Config
 from stonkmarket.infrastructure.database import create_engine, migrate
-from stonkmarket.infrastructure.event_store import EventsourcingStore, sqlite_env
+from stonkmarket.infrastructure.event_store import (
+    EventsourcingStore,
+    postgres_env,
+    sqlite_env,
+)
 from stonkmarket.infrastructure.projection_runner import ProjectionRunner
 from stonkmarket.infrastructure.read_models import SqlReadModels
 
@@ -46,8 +51,20 @@ class Container:
         self.store.close()
 
 
+# Commands run in asyncio's default thread pool, min(32, cores + 4) threads;
+# the event store keeps one connection for each.
+COMMAND_THREADS = min(32, (os.cpu_count() or 1) + 4)
+
+
 def build(config: Config) -> Container:
-    """Wire the embedded profile: SQLite files under the data directory."""
+    """Wire the profile the configuration names.
+
+    With DATABASE_URL, events and read models live in PostgreSQL; without it,
+    in SQLite files under the data directory.
+    """
+    if config.database_url is not None:
+        env = postgres_env(config.database_url, pool_size=COMMAND_THREADS)
+        return Container(config, EventsourcingStore(env))
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = EventsourcingStore(sqlite_env(str(config.event_store_path)))
     return Container(config, store)

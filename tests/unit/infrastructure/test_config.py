@@ -10,6 +10,7 @@ ENV_EXAMPLE = Path(__file__).parents[3] / ".env.example"
 
 # A value for each variable that differs from its default.
 CHANGED = {
+    "DATABASE_URL": "postgresql://app:secret@db.internal:5432/stonkmarket",
     "DATA_DIR": "/srv/data",
     "HOST": "0.0.0.0",
     "PORT": "9001",
@@ -55,3 +56,15 @@ def test_an_unknown_log_format_is_refused() -> None:
         ConfigError, match="LOG_FORMAT must be console or json, got 'xml'"
     ):
         load_config({"LOG_FORMAT": "xml"})
+
+
+def test_database_url_selects_postgres_for_both_stores() -> None:
+    config = load_config({"DATABASE_URL": "postgresql://app:pw@10.0.0.5:5433/stonk"})
+
+    assert config.uses_postgres
+    assert config.views_url == "postgresql+asyncpg://app:pw@10.0.0.5:5433/stonk"
+
+
+def test_a_database_url_of_another_kind_is_refused() -> None:
+    with pytest.raises(ConfigError, match="DATABASE_URL must be a PostgreSQL URL"):
+        load_config({"DATABASE_URL": "mysql://root@127.0.0.1/stonk"})

@@ -116,6 +116,17 @@ def demo() -> None:
 
 
 @cli.command()
+def migrate() -> None:
+    """Bring the read-model schema up to date (serve and demo also do it)."""
+
+    async def nothing(container: Container) -> None:
+        return None
+
+    _with_container(nothing)
+    console.print("The read-model schema is up to date.")
+
+
+@cli.command()
 @click.pass_obj
 def serve(config: Config) -> None:
     """Serve the REST API on HOST:PORT (default 127.0.0.1:8000)."""

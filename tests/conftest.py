@@ -1,0 +1,75 @@
+"""Shared fixtures: a fresh PostgreSQL database for each test that asks for one.
+
+The tests use the server on 127.0.0.1:5432 (override with TEST_POSTGRES_URL).
+When it cannot be reached the PostgreSQL tests are skipped, except under
+CI=true, where an unreachable server fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import psycopg.sql
+import pytest
+from sqlalchemy.engine import make_url
+
+from stonkmarket.infrastructure.config import Config
+
+ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def _admin_connection() -> psycopg.Connection[tuple[object, ...]]:
+    url = make_url(ADMIN_URL)
+    return psycopg.connect(
+        dbname=url.database,
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password or "",
+        connect_timeout=3,
+        autocommit=True,
+    )
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a new, empty database, dropped after the test."""
+    try:
+        admin = _admin_connection()
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL at {ADMIN_URL} is unreachable: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"stonkmarket_test_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(
+            psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name))
+        )
+        try:
+            yield (
+                make_url(ADMIN_URL)
+                .set(database=name)
+                .render_as_string(hide_password=False)
+            )
+        finally:
+            admin.execute(
+                psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    psycopg.sql.Identifier(name)
+                )
+            )
+
+
+@pytest.fixture(params=["embedded", "postgres"])
+def config(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
+    """The configuration of each profile: tests that use it run on both."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+        return Config(data_dir=tmp_path / "data", database_url=url)
+    return Config(data_dir=tmp_path / "data")
