@@ -6,11 +6,12 @@ import asyncio
 import time
 from collections.abc import Sequence
 
+import msgspec
 import structlog
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from stonkmarket.application.errors import ProjectionTimeoutError
+from stonkmarket.application.errors import NotFoundError, ProjectionTimeoutError
 from stonkmarket.application.projections import Projection
 from stonkmarket.infrastructure.event_store import EventsourcingStore
 from stonkmarket.infrastructure.sql_views import SqlViewChanges, upsert
@@ -20,6 +21,15 @@ log = structlog.get_logger(__name__)
 
 # Key of the PostgreSQL advisory lock that lets one runner project at a time.
 RUNNER_LOCK = 7_361_024_819
+
+
+class ProjectionStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """How far one projection has read the event store."""
+
+    name: str
+    position: int
+    head: int
+    lag: int
 
 
 class ProjectionRunner:
@@ -117,9 +127,39 @@ class ProjectionRunner:
             if not await self.run_once():
                 await asyncio.sleep(0.01)
 
-    async def rebuild(self) -> int:
-        """Empty every view and its tracking in one transaction, then replay."""
+    async def status(self) -> list[ProjectionStatus]:
+        """Each projection's position, the newest event, and how far behind it is."""
+        head = await asyncio.to_thread(self.store.head)
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(projection_tracking))
+            positions = {row.name: row.position for row in rows}
+        return [
+            ProjectionStatus(
+                name=p.name,
+                position=positions.get(p.name, 0),
+                head=head,
+                lag=head - positions.get(p.name, 0),
+            )
+            for p in self.projections
+        ]
+
+    async def rebuild(self, name: str = "all") -> int:
+        """Empty every view and its tracking in one transaction, then replay.
+
+        `name` is "all" or a projection's name; the projections read each
+        other's rows, so naming one rebuilds them all.
+        """
+        known = sorted(p.name for p in self.projections)
+        if name != "all" and name not in known:
+            raise NotFoundError(
+                f"no projection is named {name!r}; known: all, {', '.join(known)}",
+                field="name",
+            )
         async with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": RUNNER_LOCK}
+                )
             for table in (*VIEW_TABLES, projection_tracking):
                 await conn.execute(delete(table))
         log.info("projections_reset", projections=[p.name for p in self.projections])

@@ -115,6 +115,42 @@ def demo() -> None:
     console.print(ranking_table(rows, DEFAULT_WINDOW))
 
 
+@cli.group()
+def projections() -> None:
+    """Inspect, run or rebuild the read-model projections."""
+
+
+@projections.command("status")
+def projections_status() -> None:
+    """Print each projection's position and lag behind the event store."""
+    statuses = _with_container(lambda c: c.runner.status())
+    for status in statuses:
+        console.print(
+            f"{status.name:<20} position {status.position:>8}  "
+            f"head {status.head:>8}  lag {status.lag:>6}"
+        )
+
+
+@projections.command("rebuild")
+@click.argument("name", default="all")
+def projections_rebuild(name: str) -> None:
+    """Empty the views and replay every event (NAME: all, or any projection)."""
+
+    replayed = _with_container(lambda c: c.runner.rebuild(name))
+    console.print(f"Rebuilt every view from {replayed} events.")
+
+
+@projections.command("run")
+@click.option("--poll", default=0.5, show_default=True, help="Seconds between polls.")
+def projections_run(poll: float) -> None:
+    """Keep the views current in this process until stopped (a projector)."""
+
+    async def run(container: Container) -> None:
+        await container.runner.run_forever(poll_seconds=poll)
+
+    _with_container(run)
+
+
 @cli.command()
 def migrate() -> None:
     """Bring the read-model schema up to date (serve and demo also do it)."""

@@ -19,6 +19,7 @@ from stonkmarket.interfaces.http.docs import SCHEMA_PATH, docs_page, openapi_doc
 from stonkmarket.interfaces.http.errors import EXCEPTION_HANDLERS
 from stonkmarket.interfaces.http.health import HealthController
 from stonkmarket.interfaces.http.middleware import request_id_middleware
+from stonkmarket.interfaces.http.projections import ProjectionController
 from stonkmarket.interfaces.http.symbols import SymbolController
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -49,6 +50,7 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
             SymbolController,
             ConfigController,
             AuditController,
+            ProjectionController,
             DipController,
             DipFinderController,
             HealthController,
