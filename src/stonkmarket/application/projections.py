@@ -284,7 +284,7 @@ class SignalsProjection:
 
 
 async def affected_tickers(event: Aggregate.Event, views: ViewChanges) -> list[str]:
-    """The watched tickers whose signals this event changes."""
+    """Return the watched tickers whose signals this event changes."""
     if isinstance(event, Symbol.Added | Symbol.ReAdded | Symbol.ThresholdsChanged):
         return [event.ticker]
     if isinstance(event, DipFinderSettings.Changed):

@@ -1,4 +1,4 @@
-"""Queries: answers read from the read models, never from the event store."""
+"""Queries: results read from the read models, never from the event store."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def check_window(window: int) -> int:
 
 
 class Queries:
-    """Everything the API and the CLI ask, answered the same way for both."""
+    """Every query the API and the CLI make, computed the same way for both."""
 
     def __init__(self, views: ReadModels) -> None:
         self.views = views
@@ -109,7 +109,7 @@ class Queries:
         return settings
 
     async def fundamentals(self, raw_ticker: str) -> FundamentalsView | None:
-        """The newest fundamentals snapshot of a ticker, if any was recorded."""
+        """Return the newest fundamentals snapshot of a ticker, if any was recorded."""
         return await self.views.fundamentals(normalise_ticker(raw_ticker))
 
     async def chart(self, raw_ticker: str, days: int) -> Chart:
@@ -217,7 +217,7 @@ class Queries:
         min_score: float | None = None,
         only_alerts: bool = False,
     ) -> list[Signal]:
-        """The newest signal of each watched ticker, best final score first."""
+        """List the newest signal of each watched ticker, best final score first."""
         check_window(window)
         check_limit(limit)
         settings = await self.settings()
@@ -233,7 +233,7 @@ class Queries:
         return chosen[:limit]
 
     async def info(self, raw_ticker: str) -> SymbolInfo:
-        """The symbol, its thresholds, its newest fundamentals and signals."""
+        """Gather the symbol, its thresholds, its newest fundamentals and signals."""
         symbol = await self.symbol(raw_ticker)
         settings = await self.settings()
         signals = {}
@@ -252,7 +252,7 @@ class Queries:
     async def history(
         self, raw_ticker: str, days: int = 365, window: int | None = None
     ) -> list[HistoryRow]:
-        """How the ticker's dips began, deepened, recovered, ended and alerted.
+        """List when the ticker's dips began, deepened, recovered, ended and alerted.
 
         Covers the `days` calendar days up to the ticker's newest bar.
         """

@@ -34,14 +34,14 @@ from stonkmarket.domain.verdict import AlertRules, decide
 def metrics_known_on(
     snapshot: FundamentalsView | None, day: dt.date
 ) -> FundamentalMetrics | None:
-    """The snapshot's metrics if it was fetched on or before `day`."""
+    """Return the snapshot's metrics if it was fetched on or before `day`."""
     if snapshot is None or snapshot.as_of > day:
         return None
     return snapshot.metrics
 
 
 def thresholds_for(settings: SettingsView, symbol: SymbolView | None) -> Thresholds:
-    """The ticker's own dip thresholds where it has them, else the settings'."""
+    """Return the ticker's own dip thresholds where set, else the settings'."""
     values = settings.values
     min_dip_abs = values["min_dip_abs"]
     min_persist_days = values["min_persist_days"]
@@ -53,7 +53,7 @@ def thresholds_for(settings: SettingsView, symbol: SymbolView | None) -> Thresho
 
 
 def rules_for(settings: SettingsView, thresholds: Thresholds) -> DipRules:
-    """The dip rules in force for a ticker."""
+    """Return the dip rules in force for a ticker."""
     values = settings.values
     return DipRules(
         min_dip_abs=thresholds.min_dip_abs,
@@ -66,7 +66,7 @@ def rules_for(settings: SettingsView, thresholds: Thresholds) -> DipRules:
 
 
 def alert_rules_for(settings: SettingsView, thresholds: Thresholds) -> AlertRules:
-    """The settings the alert decision reads, with the ticker's thresholds."""
+    """Return the settings the alert decision reads, with the ticker's thresholds."""
     fields: dict[str, Any] = {
         name: settings.values[name]
         for name in AlertRules.__struct_fields__
@@ -92,7 +92,7 @@ def build_signal(
     fundamentals: FundamentalMetrics | None = None,
     flags: Sequence[DataQualityFlag] = (),
 ) -> Signal | None:
-    """The signal as of a date, or None when the ticker has no bar by then."""
+    """Build the signal as of a date, or None when the ticker has no bar by then."""
     thresholds = thresholds_for(settings, symbol)
     m = measure_dip(
         stock,
@@ -160,7 +160,7 @@ def build_signal(
 def flags_in_window(
     flags: Sequence[DataQualityFlag], as_of: dt.date, window: int
 ) -> list[DataQualityFlag]:
-    """The price flags dated inside the window, the days the peak is taken over."""
+    """Return the price flags dated inside the window the peak is taken over."""
     start = as_of - dt.timedelta(days=window)
     return [flag for flag in flags if start < flag.date <= as_of]
 

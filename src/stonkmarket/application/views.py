@@ -71,7 +71,7 @@ class Signal(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class TickerError(msgspec.Struct, frozen=True, kw_only=True):
-    """Why one ticker of a batch has no signal."""
+    """The reason one ticker of a batch has no signal."""
 
     ticker: str
     error: str

@@ -128,7 +128,7 @@ class ProjectionRunner:
                 await asyncio.sleep(0.01)
 
     async def status(self) -> list[ProjectionStatus]:
-        """Each projection's position, the newest event, and how far behind it is."""
+        """Report each projection's position, the newest event, and the lag."""
         head = await asyncio.to_thread(self.store.head)
         async with self.engine.connect() as conn:
             rows = await conn.execute(select(projection_tracking))

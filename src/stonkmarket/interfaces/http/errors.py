@@ -108,7 +108,7 @@ _NAMED_FIELD = re.compile(r"field `([^`]+)`")
 
 
 def _field_of(problem: dict[str, Any]) -> str:
-    """The field a decoding problem is about, read from msgspec's message."""
+    """Return the field a decoding problem names, read from msgspec's message."""
     key = str(problem.get("key") or "body")
     if key != "data":
         return key

@@ -53,7 +53,7 @@ class PricesBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 class FundamentalsBody(
     msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
 ):
-    """What a source reported about a company, shaped like yfinance's `info`."""
+    """A source's report on a company, shaped like yfinance's `info`."""
 
     as_of: dt.date
     info: dict[str, Any]
