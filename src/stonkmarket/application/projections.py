@@ -15,7 +15,6 @@ from eventsourcing.domain import Aggregate
 
 from stonkmarket.application.signals import (
     build_signal,
-    metrics_known_on,
     thresholds_for,
 )
 from stonkmarket.application.views import (
@@ -69,7 +68,9 @@ class ViewChanges(Protocol):
     async def settings(self) -> SettingsView: ...
     async def put_settings(self, settings: SettingsView) -> None: ...
     async def put_fundamentals(self, snapshot: FundamentalsView) -> None: ...
-    async def fundamentals(self, ticker: str) -> FundamentalsView | None: ...
+    async def fundamentals(
+        self, ticker: str, day: dt.date
+    ) -> FundamentalsView | None: ...
     async def put_audit(self, entry: AuditEntry) -> None: ...
     async def put_episodes(
         self, ticker: str, window: int, episodes: list[EpisodeEvent]
@@ -263,8 +264,8 @@ class SignalsProjection:
         if prices is None:
             return []
         symbol = await views.symbol(ticker)
-        snapshot = await views.fundamentals(ticker)
         last_bar = prices.series.dates[-1].item()
+        snapshot = await views.fundamentals(ticker, last_bar)
         signals = (
             build_signal(
                 ticker,
@@ -276,7 +277,7 @@ class SignalsProjection:
                 as_of=None,
                 settings=settings,
                 symbol=symbol,
-                fundamentals=metrics_known_on(snapshot, last_bar),
+                fundamentals=None if snapshot is None else snapshot.metrics,
             )
             for window in WINDOWS
         )

@@ -189,13 +189,13 @@ class Queries:
         """Signals of several tickers, and why each missing one is missing."""
         check_window(window)
         await self.settings(settings_version)
-        if len(raw_tickers) > MAX_TICKERS_PER_REQUEST:
+        named = list(dict.fromkeys(t.strip().upper() for t in raw_tickers))
+        if len(named) > MAX_TICKERS_PER_REQUEST:
             raise ThresholdOutOfRangeError(
-                f"tickers names {len(raw_tickers)} tickers; ask for at most "
+                f"tickers names {len(named)} tickers; ask for at most "
                 f"{MAX_TICKERS_PER_REQUEST} at a time",
                 field="tickers",
             )
-        named = list(dict.fromkeys(t.strip().upper() for t in raw_tickers))
         tickers = named or [s.ticker for s in await self.views.symbols()]
         batch = SignalBatch(signals=[], errors=[])
         for ticker in tickers:

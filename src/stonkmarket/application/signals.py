@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from stonkmarket.application.views import (
-    FundamentalsView,
     SettingsView,
     Signal,
     SymbolView,
@@ -29,15 +28,6 @@ from stonkmarket.domain.stability import (
     stability_score,
 )
 from stonkmarket.domain.verdict import AlertRules, decide
-
-
-def metrics_known_on(
-    snapshot: FundamentalsView | None, day: dt.date
-) -> FundamentalMetrics | None:
-    """Return the snapshot's metrics if it was fetched on or before `day`."""
-    if snapshot is None or snapshot.as_of > day:
-        return None
-    return snapshot.metrics
 
 
 def thresholds_for(settings: SettingsView, symbol: SymbolView | None) -> Thresholds:

@@ -107,7 +107,21 @@ def normalise_info(
         average_dollar_volume=_average_dollar_volume(reader),
         dividend_yield=_dividend_yield(reader),
     )
-    return NormalisedFundamentals(metrics=metrics, notes=reader.notes)
+    return NormalisedFundamentals(
+        metrics=_without_overflow(metrics, reader.notes), notes=reader.notes
+    )
+
+
+def _without_overflow(
+    metrics: FundamentalMetrics, notes: dict[str, str]
+) -> FundamentalMetrics:
+    """Turn a ratio that overflowed to infinity into None, with a note."""
+    fields = msgspec.structs.asdict(metrics)
+    for name, value in fields.items():
+        if value is not None and not math.isfinite(value):
+            fields[name] = None
+            notes[name] = f"the inputs overflow to {value}; treated as unknown"
+    return FundamentalMetrics(**fields)
 
 
 class _Reader:

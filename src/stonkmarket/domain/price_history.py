@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from typing import Any
@@ -77,6 +78,7 @@ class PriceHistory(Aggregate):
         check_batch(batch)
         new, changed = self._split(batch)
         new_actions = self._new_actions(batch, reason)
+        self._check_dividends_fit(batch, new_actions)
         if changed and not (reason and reason.strip()):
             shown = ", ".join(d for d, _ in changed[:3])
             raise RestatementError(
@@ -131,6 +133,30 @@ class PriceHistory(Aggregate):
                 )
             new.append({"date": key[0], "kind": action.kind, "value": action.value})
         return new
+
+    def _check_dividends_fit(
+        self, batch: PriceBatch, new_actions: list[dict[str, Any]]
+    ) -> None:
+        """Raise unless every dividend stays below the close before its ex-date."""
+        closes = {**self.closes}
+        closes.update(
+            (day.isoformat(), close)
+            for day, close in zip(batch.dates, batch.closes, strict=True)
+        )
+        actions = {**self.actions}
+        actions.update(((a["date"], a["kind"]), a["value"]) for a in new_actions)
+        ordered = sorted(closes)
+        for (day, kind), value in actions.items():
+            if kind != "dividend":
+                continue
+            before = bisect.bisect_left(ordered, day)
+            if before and value >= closes[ordered[before - 1]]:
+                raise InvalidPriceBatchError(
+                    f"the dividend of {value:g} on {day} is not below the close of "
+                    f"{closes[ordered[before - 1]]:g} before it; send the cash "
+                    "dividend per share, in the quote currency",
+                    field="actions",
+                )
 
     def _split(
         self, batch: PriceBatch
@@ -219,6 +245,13 @@ def check_batch(batch: PriceBatch) -> None:
                 field="closes",
             )
         previous = day
+    keys = [(a.date, a.kind) for a in batch.actions]
+    if len(set(keys)) != len(keys):
+        raise InvalidPriceBatchError(
+            "the batch names the same corporate action twice; send each date and "
+            "kind once",
+            field="actions",
+        )
     references = batch.reference_closes
     if references is not None and len(references) != len(batch.dates):
         raise InvalidPriceBatchError(

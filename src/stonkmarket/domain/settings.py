@@ -130,8 +130,8 @@ def _checked(name: str, value: Any, current: Mapping[str, Any]) -> Any:
 
 
 def _checked_number(name: str, knob: Knob, value: Any) -> float | int:
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if not is_number or not math.isfinite(value) or (knob.whole and value % 1):
+    is_number = _is_plain_number(value)
+    if not is_number or (knob.whole and value % 1):
         kind = "a whole number" if knob.whole else "a finite number"
         raise ThresholdOutOfRangeError(f"{name} must be {kind}", field=name)
     assert knob.low is not None and knob.high is not None
@@ -172,22 +172,40 @@ def _checked_anchors(
 
 def _checked_pair(where: str, pair: Any, name: str, *, log_scaled: bool) -> list[float]:
     numbers = isinstance(pair, list | tuple) and len(pair) == 2
-    if numbers:
-        numbers = all(
-            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-            for v in pair
-        )
-    if not numbers or pair[0] == pair[1]:
+    if not numbers or not all(_is_plain_number(v) for v in pair):
         raise ThresholdOutOfRangeError(
-            f"{where} must be two different finite numbers [poor, excellent]",
-            field=name,
+            f"{where} must be two finite numbers [poor, excellent]", field=name
         )
-    if log_scaled and min(pair) <= 0:
+    poor, excellent = float(pair[0]), float(pair[1])
+    if log_scaled and min(poor, excellent) <= 0:
         raise ThresholdOutOfRangeError(
             f"{where} is scored on a log scale, so both values must be above 0",
             field=name,
         )
-    return [float(pair[0]), float(pair[1])]
+    scaled = (
+        (math.log10(poor), math.log10(excellent)) if log_scaled else (poor, excellent)
+    )
+    span = scaled[1] - scaled[0]
+    if span == 0 or not math.isfinite(span):
+        raise ThresholdOutOfRangeError(
+            f"{where} must be two different finite numbers [poor, excellent] "
+            "whose difference is finite",
+            field=name,
+        )
+    return [poor, excellent]
+
+
+# Larger whole numbers overflow floats; no knob or anchor needs them.
+_LARGEST_WHOLE = 10**15
+
+
+def _is_plain_number(value: Any) -> bool:
+    """A finite int or float that is not a bool."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= _LARGEST_WHOLE
+    return math.isfinite(value)
 
 
 def _cross_field_problems(values: Mapping[str, Any]) -> dict[str, str]:

@@ -8,11 +8,13 @@ from collections.abc import Sequence
 
 import msgspec
 import structlog
+from eventsourcing.domain import Aggregate
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from stonkmarket.application.errors import NotFoundError, ProjectionTimeoutError
 from stonkmarket.application.projections import Projection
+from stonkmarket.domain.errors import DomainError
 from stonkmarket.infrastructure.event_store import EventsourcingStore
 from stonkmarket.infrastructure.sql_views import SqlViewChanges, upsert
 from stonkmarket.infrastructure.tables import VIEW_TABLES, projection_tracking
@@ -30,6 +32,14 @@ class ProjectionStatus(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     head: int
     lag: int
+
+
+class ProjectionFailure(msgspec.Struct, frozen=True, kw_only=True):
+    """An event a projection could not apply; its views miss that change."""
+
+    projection: str
+    position: int
+    error: str
 
 
 class ProjectionRunner:
@@ -52,6 +62,7 @@ class ProjectionRunner:
         self.projections = list(projections)
         self.batch_size = batch_size
         self._one_batch_at_a_time = asyncio.Lock()
+        self.failures: list[ProjectionFailure] = []
 
     async def position(self) -> int:
         """Return the position every projection has reached (0 before any event)."""
@@ -88,7 +99,7 @@ class ProjectionRunner:
             for position, stored_event in batch:
                 views.position = position
                 for projection in self.projections:
-                    await projection.apply(stored_event, views)
+                    await self._apply(projection, stored_event, views)
             last = batch[-1][0]
             await upsert(
                 conn,
@@ -97,6 +108,27 @@ class ProjectionRunner:
             )
         log.debug("projection_batch_applied", events=len(batch), position=last)
         return len(batch)
+
+    async def _apply(
+        self, projection: Projection, event: Aggregate.Event, views: SqlViewChanges
+    ) -> None:
+        """Apply one event; a bad event is logged and passed, never a standstill.
+
+        Database errors still end the batch, so nothing half-written is kept.
+        """
+        try:
+            await projection.apply(event, views)
+        except (DomainError, ValueError, ArithmeticError) as exc:
+            failure = ProjectionFailure(
+                projection=projection.name, position=views.position, error=str(exc)
+            )
+            self.failures.append(failure)
+            log.error(
+                "projection_failed",
+                projection=projection.name,
+                position=views.position,
+                exc_info=exc,
+            )
 
     async def catch_up(self) -> int:
         """Project until no stored event is left; return how many were applied."""

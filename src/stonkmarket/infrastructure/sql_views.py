@@ -88,6 +88,8 @@ async def select_series(
     rows = (await conn.execute(bars.order_by(price_bars.c.date))).all()
     if not rows:
         return None
+    # An action dated after the newest bar has not happened in these prices.
+    actions = actions.where(corporate_actions.c.date <= rows[-1].date)
     dates, closes, references = zip(*rows, strict=True)
     recorded = [
         CorporateAction(date=a.date, kind=a.kind, value=a.value)
@@ -298,8 +300,8 @@ class SqlViewChanges:
         row["metrics"] = msgspec.to_builtins(snapshot.metrics)
         await upsert(self.conn, fundamentals, [row])
 
-    async def fundamentals(self, ticker: str) -> FundamentalsView | None:
-        return await select_fundamentals(self.conn, ticker)
+    async def fundamentals(self, ticker: str, day: dt.date) -> FundamentalsView | None:
+        return await select_fundamentals(self.conn, ticker, day)
 
     async def put_signals(
         self, signals: list[Signal], computed_at: dt.datetime

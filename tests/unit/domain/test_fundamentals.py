@@ -609,3 +609,14 @@ def test_replayed_events_rebuild_snapshots() -> None:
 
     assert isinstance(replayed, Fundamentals)
     assert replayed.snapshots == {"2025-03-07": fetched}
+
+
+def test_ratio_overflow_becomes_unknown_with_note() -> None:
+    info = {"marketCap": 1e-300, "freeCashflow": 1e300}
+
+    result = normalise_info(info)
+
+    assert result.metrics.free_cash_flow_yield is None
+    assert result.notes["free_cash_flow_yield"] == (
+        "the inputs overflow to inf; treated as unknown"
+    )

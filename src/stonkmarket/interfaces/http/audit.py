@@ -28,7 +28,9 @@ class AuditController(Controller):
         ] = None,
         before: Annotated[
             int | None,
-            QueryParameter(ge=1, description="only entries older than this position"),
+            QueryParameter(
+                ge=1, le=2**62, description="only entries older than this position"
+            ),
         ] = None,
         limit: Annotated[int, QueryParameter(description="rows, 1 to 500")] = 50,
     ) -> list[AuditEntry]:

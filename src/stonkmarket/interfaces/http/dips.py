@@ -42,6 +42,7 @@ SettingsVersion = Annotated[
     int | None,
     QueryParameter(
         ge=0,
+        le=2**31 - 1,
         description="reproduce the answer of this settings version; the newest"
         " if unset",
     ),

@@ -17,10 +17,20 @@ class HealthController(Controller):
 
     @get("/")
     async def health(self, container: AppContainer) -> Health:
-        """Report the status and how far the read models trail the event store."""
+        """Report the status and how far the read models trail the event store.
+
+        `degraded` means this process could not apply some events (see the log).
+        """
         position = await container.runner.position()
         head = await asyncio.to_thread(container.store.head)
-        return Health(status="ok", position=position, head=head, lag=head - position)
+        failed = len(container.runner.failures)
+        return Health(
+            status="degraded" if failed else "ok",
+            position=position,
+            head=head,
+            lag=head - position,
+            failed_events=failed or None,
+        )
 
     @get("/live")
     async def live(self) -> Health:

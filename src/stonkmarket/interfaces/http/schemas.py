@@ -71,6 +71,7 @@ class Health(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     position: int | None = None
     head: int | None = None
     lag: int | None = None
+    failed_events: int | None = None
 
 
 class Rebuilt(msgspec.Struct, frozen=True, kw_only=True):

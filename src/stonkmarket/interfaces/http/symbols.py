@@ -29,7 +29,6 @@ from stonkmarket.domain.errors import ThresholdOutOfRangeError
 from stonkmarket.domain.prices import PriceBatch
 from stonkmarket.interfaces.http.context import AppContainer, actor_of, request_id_of
 from stonkmarket.interfaces.http.schemas import (
-    Bar,
     FundamentalsBody,
     PricesBody,
     PricesRecorded,
@@ -40,15 +39,15 @@ from stonkmarket.interfaces.http.schemas import (
 EARLIEST_BAR = dt.date(1900, 1, 1)
 
 
-def check_bar_dates(bars: list[Bar]) -> None:
-    """Reject bars dated before 1900 or after today anywhere on Earth (UTC+14)."""
+def check_dates(days: list[dt.date], field: str) -> None:
+    """Reject dates before 1900 or after today anywhere on Earth (UTC+14)."""
     latest = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date()
-    for bar in bars:
-        if not EARLIEST_BAR <= bar.date <= latest:
+    for day in days:
+        if not EARLIEST_BAR <= day <= latest:
             raise ThresholdOutOfRangeError(
-                f"bar dated {bar.date.isoformat()} is outside 1900-01-01 to "
-                f"{latest.isoformat()}; send only bars of past trading days",
-                field="bars",
+                f"{field} dated {day.isoformat()} is outside 1900-01-01 to "
+                f"{latest.isoformat()}; send only what has already happened",
+                field=field,
             )
 
 
@@ -138,7 +137,8 @@ class SymbolController(Controller):
 
         Changing a stored close or action needs a `reason`.
         """
-        check_bar_dates(data.bars)
+        check_dates([bar.date for bar in data.bars], "bars")
+        check_dates([action.date for action in data.actions], "actions")
         references = tuple(bar.adjusted_close for bar in data.bars)
         batch = PriceBatch(
             ticker=symbol,
@@ -171,6 +171,7 @@ class SymbolController(Controller):
         data: JSONBody[FundamentalsBody],
     ) -> PricesRecorded:
         """Record a fundamentals snapshot; units are normalised on the way in."""
+        check_dates([data.as_of], "as_of")
         receipt = await container.execute(
             record_fundamentals,
             RecordFundamentals(
