@@ -37,8 +37,12 @@ class Container:
 
     async def start(self) -> None:
         """Migrate the read-model schema and project what is already stored."""
-        await migrate(self.config.views_url)
+        await self.migrate()
         await self.runner.catch_up()
+
+    async def migrate(self) -> None:
+        """Bring the read-model schema to the newest revision."""
+        await migrate(self.config.views_url)
 
     async def execute(self, handler: Callable[[EventStore, C], R], command: C) -> R:
         """Run a command off the event loop, then wait until reads can see it."""

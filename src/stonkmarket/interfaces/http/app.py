@@ -30,7 +30,12 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        await container.start()
+        # The runner catches up in the background, so the API answers (with
+        # its lag in /api/health) while a long replay is still running.
+        if run_projections:
+            await container.migrate()
+        else:
+            await container.start()
         runner = (
             asyncio.create_task(container.runner.run_forever())
             if run_projections
