@@ -95,7 +95,6 @@ def postgres_env(database_url: str, pool_size: int) -> dict[str, str]:
     never sees them.
     """
     url = make_url(database_url)
-    create_schema(database_url)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": url.database or "",
@@ -110,10 +109,33 @@ def postgres_env(database_url: str, pool_size: int) -> dict[str, str]:
     }
 
 
-def create_schema(database_url: str) -> None:
-    """Create the event store's schema if it does not exist yet."""
+# Key of the advisory lock that lets one process at a time set the store up.
+SETUP_LOCK = 7_361_024_820
+
+
+def open_postgres_store(database_url: str, pool_size: int) -> EventsourcingStore:
+    """Open the PostgreSQL event store, creating its schema and tables if needed.
+
+    eventsourcing replaces its insert function on every start, and two
+    processes doing that at once fail with "tuple concurrently updated", so
+    starts take turns under an advisory lock.
+    """
+    with _connect(database_url) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK,))
+        try:
+            conn.execute(
+                psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    psycopg.sql.Identifier(EVENTS_SCHEMA)
+                )
+            )
+            return EventsourcingStore(postgres_env(database_url, pool_size))
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
+
+
+def _connect(database_url: str) -> psycopg.Connection[tuple[object, ...]]:
     url = make_url(database_url)
-    with psycopg.connect(
+    return psycopg.connect(
         dbname=url.database,
         host=url.host or "127.0.0.1",
         port=url.port or 5432,
@@ -121,9 +143,4 @@ def create_schema(database_url: str) -> None:
         password=url.password or "",
         connect_timeout=5,
         autocommit=True,
-    ) as conn:
-        conn.execute(
-            psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                psycopg.sql.Identifier(EVENTS_SCHEMA)
-            )
-        )
+    )

@@ -15,7 +15,7 @@ from stonkmarket.infrastructure.config import Config
 from stonkmarket.infrastructure.database import create_engine, migrate
 from stonkmarket.infrastructure.event_store import (
     EventsourcingStore,
-    postgres_env,
+    open_postgres_store,
     sqlite_env,
 )
 from stonkmarket.infrastructure.projection_runner import ProjectionRunner
@@ -67,8 +67,8 @@ def build(config: Config) -> Container:
     in SQLite files under the data directory.
     """
     if config.database_url is not None:
-        env = postgres_env(config.database_url, pool_size=COMMAND_THREADS)
-        return Container(config, EventsourcingStore(env))
+        store = open_postgres_store(config.database_url, pool_size=COMMAND_THREADS)
+        return Container(config, store)
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = EventsourcingStore(sqlite_env(str(config.event_store_path)))
     return Container(config, store)
