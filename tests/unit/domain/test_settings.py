@@ -319,8 +319,8 @@ def test_anchor_change_merges_into_current() -> None:
     [
         ({"gamma": [1, 2]}, "stability_anchors.gamma is not an input"),
         ({"beta": [1, 1]}, r"stability_anchors.beta must be two different finite"),
-        ({"beta": [1, float("nan")]}, r"stability_anchors.beta must be two different"),
-        ({"beta": "high"}, r"stability_anchors.beta must be two different"),
+        ({"beta": [1, float("nan")]}, r"stability_anchors.beta must be two finite"),
+        ({"beta": "high"}, r"stability_anchors.beta must be two finite"),
     ],
 )
 def test_bad_anchor_is_rejected(anchors: dict[str, Any], message: str) -> None:
