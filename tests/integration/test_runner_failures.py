@@ -7,7 +7,8 @@ from eventsourcing.domain import Aggregate
 
 from stonkmarket.application.commands import AddSymbol
 from stonkmarket.application.handlers import add_symbol
-from stonkmarket.application.projections import ViewChanges, all_projections
+from stonkmarket.application.projections import all_projections
+from stonkmarket.application.view_changes import ViewChanges
 from stonkmarket.domain.symbol import Symbol
 from stonkmarket.infrastructure.config import Config
 from stonkmarket.infrastructure.projection_runner import ProjectionRunner

@@ -9,24 +9,23 @@ alone (times come from the events), so a replay rebuilds identical rows.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Protocol
 
 from eventsourcing.domain import Aggregate
 
+from stonkmarket.application.audit_projection import AuditProjection
 from stonkmarket.application.signals import (
     build_signal,
     thresholds_for,
 )
+from stonkmarket.application.view_changes import Projection, ViewChanges
 from stonkmarket.application.views import (
-    AuditEntry,
     FundamentalsView,
     SettingsView,
     Signal,
     SymbolView,
 )
-from stonkmarket.domain.adjustment import CleanSeries
 from stonkmarket.domain.dips import WINDOWS, PriceSeries
-from stonkmarket.domain.episodes import EpisodeEvent, dip_episodes
+from stonkmarket.domain.episodes import dip_episodes
 from stonkmarket.domain.fundamentals import FundamentalMetrics
 from stonkmarket.domain.fundamentals_history import Fundamentals
 from stonkmarket.domain.price_history import PriceHistory
@@ -38,122 +37,6 @@ BARS_EVENTS = (
     PriceHistory.BarsRestated,
     PriceHistory.ActionsRecorded,
 )
-
-
-class ViewChanges(Protocol):
-    """The read models inside one transaction of the projection runner.
-
-    `position` is the notification position of the event being applied.
-    """
-
-    position: int
-
-    async def put_symbol(self, symbol: SymbolView) -> None: ...
-    async def drop_symbol(self, ticker: str, at: dt.datetime) -> None: ...
-    async def any_symbol(self, ticker: str) -> SymbolView | None: ...
-    async def symbol(self, ticker: str) -> SymbolView | None: ...
-    async def watched(self) -> list[SymbolView]: ...
-    async def put_bars(
-        self,
-        ticker: str,
-        dates: list[str],
-        closes: list[float],
-        references: list[float | None] | None,
-    ) -> None: ...
-    async def restate_bars(
-        self, ticker: str, dates: list[str], closes: list[float]
-    ) -> None: ...
-    async def put_actions(self, ticker: str, actions: list[dict[str, Any]]) -> None: ...
-    async def series(self, ticker: str) -> CleanSeries | None: ...
-    async def settings(self) -> SettingsView: ...
-    async def put_settings(self, settings: SettingsView) -> None: ...
-    async def put_fundamentals(self, snapshot: FundamentalsView) -> None: ...
-    async def fundamentals(
-        self, ticker: str, day: dt.date
-    ) -> FundamentalsView | None: ...
-    async def put_audit(self, entry: AuditEntry) -> None: ...
-    async def put_episodes(
-        self, ticker: str, window: int, episodes: list[EpisodeEvent]
-    ) -> None: ...
-    async def recent_signals(
-        self, ticker: str, window: int, benchmark: str, settings_version: int
-    ) -> list[Signal]: ...
-    async def put_alert_raised(self, signal: Signal) -> None: ...
-    async def put_signals(
-        self, signals: list[Signal], computed_at: dt.datetime
-    ) -> None: ...
-
-
-class Projection(Protocol):
-    """Turns one event into changes of its views; ignores events it does not use."""
-
-    name: str
-
-    async def apply(self, event: Aggregate.Event, views: ViewChanges) -> None: ...
-
-
-class AuditProjection:
-    """Every configuration change, with the values before and after it.
-
-    Runs first, so it reads the views as they were before the event.
-    """
-
-    name = "audit_log"
-
-    async def apply(self, event: Aggregate.Event, views: ViewChanges) -> None:
-        change = await self._change(event, views)
-        if change is None:
-            return
-        subject, action, before, after = change
-        await views.put_audit(
-            AuditEntry(
-                position=views.position,
-                at=event.timestamp,
-                actor=getattr(event, "actor", "unknown"),
-                subject=subject,
-                action=action,
-                before=before,
-                after=after,
-                correlation_id=getattr(event, "correlation_id", None),
-            )
-        )
-
-    async def _change(
-        self, event: Aggregate.Event, views: ViewChanges
-    ) -> AuditChange | None:
-        if isinstance(event, DipFinderSettings.Changed):
-            current = (await views.settings()).values
-            previous = {name: current.get(name) for name in event.changes}
-            return (
-                "dipfinder_settings",
-                "settings_changed",
-                previous,
-                dict(event.changes),
-            )
-        if not isinstance(event, SYMBOL_EVENTS):
-            return None
-        subject = f"symbol:{event.ticker}"
-        known = await views.symbol(event.ticker)
-        before = (
-            None if known is None else _thresholds(known.min_dip_pct, known.min_days)
-        )
-        if isinstance(event, Symbol.Removed):
-            return subject, "symbol_removed", before, None
-        after = _thresholds(event.min_dip_pct, event.min_days)
-        action = {
-            Symbol.Added: "symbol_added",
-            Symbol.ReAdded: "symbol_added_again",
-            Symbol.ThresholdsChanged: "thresholds_changed",
-        }[type(event)]
-        return subject, action, before, after
-
-
-AuditChange = tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]
-SYMBOL_EVENTS = (Symbol.Added, Symbol.ReAdded, Symbol.ThresholdsChanged, Symbol.Removed)
-
-
-def _thresholds(min_dip_pct: float | None, min_days: int | None) -> dict[str, Any]:
-    return {"min_dip_pct": min_dip_pct, "min_days": min_days}
 
 
 class SymbolsProjection:

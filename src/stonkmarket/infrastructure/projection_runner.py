@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from stonkmarket.application.errors import NotFoundError, ProjectionTimeoutError
-from stonkmarket.application.projections import Projection
+from stonkmarket.application.view_changes import Projection
 from stonkmarket.domain.errors import DomainError
 from stonkmarket.infrastructure.event_store import EventsourcingStore
 from stonkmarket.infrastructure.sql_views import SqlViewChanges, upsert
