@@ -16,8 +16,9 @@ from stonkmarket.application.errors import NotFoundError, ProjectionTimeoutError
 from stonkmarket.application.view_changes import Projection
 from stonkmarket.domain.errors import DomainError
 from stonkmarket.infrastructure.event_store import EventsourcingStore
-from stonkmarket.infrastructure.sql_views import SqlViewChanges, upsert
+from stonkmarket.infrastructure.sql_views import upsert
 from stonkmarket.infrastructure.tables import VIEW_TABLES, projection_tracking
+from stonkmarket.infrastructure.view_writer import SqlViewChanges
 
 log = structlog.get_logger(__name__)
 
