@@ -61,7 +61,9 @@ class FundamentalsBody(
     source: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] = "api"
 
 
-class PricesRecorded(msgspec.Struct, frozen=True, kw_only=True):
+class Recorded(msgspec.Struct, frozen=True, kw_only=True):
+    """The ticker a batch was recorded for and its last event's position (0: none)."""
+
     ticker: str
     position: int
 

@@ -31,7 +31,7 @@ from stonkmarket.interfaces.http.context import AppContainer, actor_of, request_
 from stonkmarket.interfaces.http.schemas import (
     FundamentalsBody,
     PricesBody,
-    PricesRecorded,
+    Recorded,
     SymbolCreate,
     SymbolUpdate,
 )
@@ -132,7 +132,7 @@ class SymbolController(Controller):
         request: Request[Any, Any, Any],
         symbol: FromPath[str],
         data: JSONBody[PricesBody],
-    ) -> PricesRecorded:
+    ) -> Recorded:
         """Record daily closes and corporate actions.
 
         Changing a stored close or action needs a `reason`.
@@ -160,7 +160,7 @@ class SymbolController(Controller):
                 correlation_id=request_id_of(request),
             ),
         )
-        return PricesRecorded(ticker=receipt.subject, position=receipt.position)
+        return Recorded(ticker=receipt.subject, position=receipt.position)
 
     @post("/{symbol:str}/fundamentals", status_code=HTTP_201_CREATED)
     async def record_fundamentals(
@@ -169,7 +169,7 @@ class SymbolController(Controller):
         request: Request[Any, Any, Any],
         symbol: FromPath[str],
         data: JSONBody[FundamentalsBody],
-    ) -> PricesRecorded:
+    ) -> Recorded:
         """Record a fundamentals snapshot; units are normalised on the way in."""
         check_dates([data.as_of], "as_of")
         receipt = await container.execute(
@@ -184,4 +184,4 @@ class SymbolController(Controller):
                 correlation_id=request_id_of(request),
             ),
         )
-        return PricesRecorded(ticker=receipt.subject, position=receipt.position)
+        return Recorded(ticker=receipt.subject, position=receipt.position)
