@@ -52,7 +52,7 @@ def test_added_symbol_with_prices_appears_in_the_ranking(client: Client) -> None
     assert ranking[1]["dip_class"] == "NONE"
 
 
-def test_a_post_is_visible_to_the_next_get(client: Client) -> None:
+def test_post_is_visible_to_the_next_get(client: Client) -> None:
     created = client.post(
         "/api/symbols", json={"ticker": "brk.b", "min_dip_pct": 0.2, "min_days": 3}
     )
@@ -75,7 +75,7 @@ def test_updating_thresholds_changes_the_symbol(client: Client) -> None:
     assert (updated.json()["min_dip_pct"], updated.json()["min_days"]) == (0.05, 1)
 
 
-def test_a_removed_symbol_is_gone_and_can_be_added_again(client: Client) -> None:
+def test_removed_symbol_is_gone_and_can_be_added_again(client: Client) -> None:
     client.post("/api/symbols", json={"ticker": "KO"})
 
     removed = client.delete("/api/symbols/KO")
@@ -120,7 +120,7 @@ def test_two_concurrent_adds_give_one_created_and_one_conflict(
     reopened.store.close()
 
 
-def test_an_out_of_range_threshold_names_the_field(client: Client) -> None:
+def test_out_of_range_threshold_names_the_field(client: Client) -> None:
     response = client.post("/api/symbols", json={"ticker": "KO", "min_dip_pct": 1.5})
 
     assert response.status_code == 400
@@ -128,7 +128,7 @@ def test_an_out_of_range_threshold_names_the_field(client: Client) -> None:
     assert client.get("/api/symbols").json() == []
 
 
-def test_a_ticker_outside_yahoo_form_is_refused(client: Client) -> None:
+def test_ticker_outside_yahoo_form_is_refused(client: Client) -> None:
     response = client.post("/api/symbols", json={"ticker": "AA$"})
 
     assert response.status_code == 422
@@ -147,21 +147,21 @@ def test_malformed_json_is_a_bad_request(client: Client) -> None:
     assert response.json()["error"] == "INVALID_REQUEST"
 
 
-def test_an_unknown_field_is_refused(client: Client) -> None:
+def test_unknown_field_is_refused(client: Client) -> None:
     response = client.post("/api/symbols", json={"ticker": "KO", "colour": "red"})
 
     assert response.status_code == 400
     assert "colour" in response.json()["message"]
 
 
-def test_an_unknown_symbol_is_not_found(client: Client) -> None:
+def test_unknown_symbol_is_not_found(client: Client) -> None:
     response = client.get("/api/symbols/NOPE")
 
     assert response.status_code == 404
     assert response.json()["message"] == "NOPE is not on the watchlist"
 
 
-def test_a_window_the_finder_does_not_measure_is_refused(client: Client) -> None:
+def test_window_the_finder_does_not_measure_is_refused(client: Client) -> None:
     response = client.get("/api/dips/ranking", params={"window": 8})
 
     assert response.status_code == 422
@@ -172,21 +172,21 @@ def test_a_window_the_finder_does_not_measure_is_refused(client: Client) -> None
     )
 
 
-def test_an_unreadable_as_of_date_names_the_parameter(client: Client) -> None:
+def test_unreadable_as_of_date_names_the_parameter(client: Client) -> None:
     response = client.get("/api/dips/ranking", params={"as_of": "yesterday"})
 
     assert response.status_code == 400
     assert response.json()["details"]["fields"] == ["as_of"]
 
 
-def test_a_signal_for_a_ticker_without_prices_is_not_found(client: Client) -> None:
+def test_signal_for_a_ticker_without_prices_is_not_found(client: Client) -> None:
     response = client.get("/api/dipfinder/signals/ZZZZ")
 
     assert response.status_code == 404
     assert response.json()["message"] == "no prices recorded for ZZZZ"
 
 
-def test_a_changed_close_without_reason_is_a_conflict(client: Client) -> None:
+def test_changed_close_without_reason_is_a_conflict(client: Client) -> None:
     client.post("/api/symbols/ACME/prices", json={"bars": ACME_BARS})
     changed = [{"date": "2024-01-08", "close": 85.0}]
 
@@ -202,7 +202,7 @@ def test_a_changed_close_without_reason_is_a_conflict(client: Client) -> None:
     assert chart["points"][-1] == {"date": "2024-01-08", "close": 85.0}
 
 
-def test_the_chart_holds_the_last_days_of_closes(client: Client) -> None:
+def test_chart_holds_the_last_days_of_closes(client: Client) -> None:
     client.post("/api/symbols/ACME/prices", json={"bars": ACME_BARS})
 
     chart = client.get("/api/dips/ACME/chart", params={"days": 5}).json()
@@ -215,14 +215,14 @@ def test_the_chart_holds_the_last_days_of_closes(client: Client) -> None:
     ]
 
 
-def test_an_unknown_route_answers_in_the_error_body(client: Client) -> None:
+def test_unknown_route_answers_in_the_error_body(client: Client) -> None:
     response = client.get("/api/nothing-here")
 
     assert response.status_code == 404
     assert set(response.json()) == {"error", "message", "status", "request_id"}
 
 
-def test_the_openapi_document_lists_the_routes(client: Client) -> None:
+def test_openapi_document_lists_the_routes(client: Client) -> None:
     document = client.get("/api/openapi.json").json()
 
     assert {"/api/symbols", "/api/dips/ranking", "/api/dipfinder/signals"} <= set(

@@ -42,7 +42,7 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_the_cli_reports_the_2009_dip_of_the_sp500(data_dir: Path) -> None:
+def test_cli_reports_the_2009_dip_of_the_sp500(data_dir: Path) -> None:
     result = CliRunner().invoke(
         cli,
         ["signal", "^GSPC", "--window", "365", "--as-of", "2009-03-09", "--json"],
@@ -56,7 +56,7 @@ def test_the_cli_reports_the_2009_dip_of_the_sp500(data_dir: Path) -> None:
     assert (signal["current_price"], signal["as_of_date"]) == (676.53, "2009-03-09")
 
 
-def test_the_api_reports_the_2009_dip_of_the_sp500(data_dir: Path) -> None:
+def test_api_reports_the_2009_dip_of_the_sp500(data_dir: Path) -> None:
     app = create_app(build(Config(data_dir=data_dir)))
     with TestClient(app=app) as client:
         response = client.get(

@@ -84,7 +84,7 @@ def test_fundamentals_fetched_later_are_not_used_before(client: Client) -> None:
     assert before["quality_score"] is None
 
 
-def test_an_older_settings_version_is_reproduced(client: Client) -> None:
+def test_older_settings_version_is_reproduced(client: Client) -> None:
     _watch_with_prices(client, "ACME")
     first = client.get("/api/dipfinder/signals/ACME", params={"window": 30}).json()
 
@@ -101,7 +101,7 @@ def test_an_older_settings_version_is_reproduced(client: Client) -> None:
     assert replayed == first
 
 
-def test_an_unknown_settings_version_is_not_found(client: Client) -> None:
+def test_unknown_settings_version_is_not_found(client: Client) -> None:
     _watch_with_prices(client, "ACME")
 
     response = client.get(
@@ -146,7 +146,7 @@ def test_more_than_fifty_tickers_are_refused(client: Client) -> None:
     assert response.json()["details"] == {"field": "tickers"}
 
 
-def test_a_bar_dated_in_the_future_is_refused(client: Client) -> None:
+def test_bar_dated_in_the_future_is_refused(client: Client) -> None:
     response = client.post(
         "/api/symbols/ACME/prices", json={"bars": [{"date": "9999-12-31", "close": 1}]}
     )
@@ -155,7 +155,7 @@ def test_a_bar_dated_in_the_future_is_refused(client: Client) -> None:
     assert response.json()["details"] == {"field": "bars"}
 
 
-def test_a_deeply_nested_body_is_a_bad_request(client: Client) -> None:
+def test_deeply_nested_body_is_a_bad_request(client: Client) -> None:
     body = b'{"ticker":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
 
     response = client.post(

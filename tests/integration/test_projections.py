@@ -77,7 +77,7 @@ def container(config: Config) -> Container:
     return build(config)
 
 
-def test_a_rebuild_gives_back_every_view_row_for_row(container: Container) -> None:
+def test_rebuild_gives_back_every_view_row_for_row(container: Container) -> None:
     async def live_then_rebuilt() -> tuple[dict[str, Any], dict[str, Any], int, int]:
         await container.start()
         await _history(container)
@@ -95,7 +95,7 @@ def test_a_rebuild_gives_back_every_view_row_for_row(container: Container) -> No
     assert rebuilt == live
 
 
-def test_a_stored_signal_equals_the_one_computed_for_its_date(
+def test_stored_signal_equals_the_one_computed_for_its_date(
     container: Container,
 ) -> None:
     async def stored_and_computed() -> tuple[Any, Any]:
@@ -112,7 +112,7 @@ def test_a_stored_signal_equals_the_one_computed_for_its_date(
     assert stored == computed
 
 
-def test_the_views_follow_the_edits(container: Container) -> None:
+def test_views_follow_the_edits(container: Container) -> None:
     async def watched_and_settings() -> tuple[list[str], Any]:
         await container.start()
         await _history(container)

@@ -25,7 +25,7 @@ class FailsOnKO:
             raise ValueError("cannot apply KO")
 
 
-def test_a_bad_event_is_logged_and_passed(tmp_path: Path) -> None:
+def test_bad_event_is_logged_and_passed(tmp_path: Path) -> None:
     container = build(Config(data_dir=tmp_path))
     runner = ProjectionRunner(
         container.store, container.engine, [*all_projections(), FailsOnKO()]

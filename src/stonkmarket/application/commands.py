@@ -1,4 +1,4 @@
-"""Commands: what a user or a job asks the system to change."""
+"""Commands: the changes a user or a job requests."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from stonkmarket.domain.prices import PriceBatch
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):
-    """Who asks, and in which request or job run."""
+    """The actor behind a command, and its request or job run."""
 
     actor: str = "anonymous"
     correlation_id: str | None = None
@@ -63,7 +63,7 @@ class RecordFundamentals(Command, frozen=True, kw_only=True):
 class Receipt(msgspec.Struct, frozen=True, kw_only=True):
     """What a handler returns: the subject and the position of its last event.
 
-    `position` is 0 when the command changed nothing, so nobody needs to wait
+    `position` is 0 when the command changed nothing, so no reader needs to wait
     for the read models.
     """
 

@@ -1,6 +1,6 @@
 """Projections: how each stored event changes the read models.
 
-A projection only says what changes; the runner in `infrastructure` feeds
+A projection only decides what changes; the runner in `infrastructure` feeds
 events in notification order and commits the view rows together with each
 projection's tracking position. Everything here is a function of the events
 alone (times come from the events), so a replay rebuilds identical rows.

@@ -20,7 +20,7 @@ from stonkmarket.application.views import (
     SymbolView,
     TickerError,
 )
-from stonkmarket.domain.dips import WINDOWS
+from stonkmarket.domain.dips import WINDOWS, PriceSeries
 from stonkmarket.domain.errors import DomainError, ThresholdOutOfRangeError
 from stonkmarket.domain.tickers import normalise_ticker
 
@@ -90,16 +90,18 @@ class Queries:
     async def ranking(
         self, window: int, as_of: dt.date | None = None
     ) -> list[RankingRow]:
-        """Watched tickers, deepest dip first."""
+        """Rank the watched tickers, deepest dip first."""
         check_window(window)
         if as_of is None:
             return await self.views.ranking(window)
         settings = await self.settings()
         benchmark = str(settings.values["benchmark"])
+        # One read of the benchmark serves every ticker of the ranking.
+        benchmark_series = await self._series(benchmark, as_of)
         signals = []
         for symbol in await self.views.symbols():
             signal = await self._computed(
-                symbol.ticker, window, benchmark, as_of, settings
+                symbol.ticker, window, benchmark, benchmark_series, as_of, settings
             )
             if signal is not None:
                 signals.append(signal)
@@ -114,9 +116,9 @@ class Queries:
         as_of: dt.date | None = None,
         settings_version: int | None = None,
     ) -> Signal:
-        """The signal of one ticker: stored when current, else computed.
+        """Return one ticker's signal: the stored one when current, else computed.
 
-        An older `settings_version` reproduces what that version said.
+        An older `settings_version` reproduces that version's result.
         """
         ticker = normalise_ticker(raw_ticker)
         check_window(window)
@@ -134,7 +136,10 @@ class Queries:
             )
             if stored is not None:
                 return stored
-        signal = await self._computed(ticker, window, chosen, as_of, settings)
+        benchmark_series = await self._series(chosen, as_of)
+        signal = await self._computed(
+            ticker, window, chosen, benchmark_series, as_of, settings
+        )
         if signal is None:
             when = "" if as_of is None else f" on or before {as_of.isoformat()}"
             raise NotFoundError(
@@ -247,11 +252,16 @@ class Queries:
             subject=subject, actor=actor, before_position=before_position, limit=limit
         )
 
+    async def _series(self, ticker: str, as_of: dt.date | None) -> PriceSeries | None:
+        prices = await self.views.series(ticker, until=as_of)
+        return None if prices is None else prices.series
+
     async def _computed(
         self,
         ticker: str,
         window: int,
         benchmark: str,
+        benchmark_series: PriceSeries | None,
         as_of: dt.date | None,
         settings: SettingsView,
     ) -> Signal | None:
@@ -260,16 +270,13 @@ class Queries:
             return None
         last_bar = stock.series.dates[-1].item()
         snapshot = await self.views.fundamentals(ticker, last_bar)
-        benchmark_prices = await self.views.series(benchmark, until=as_of)
         return build_signal(
             ticker,
             window,
             stock.series,
             flags=stock.flags,
             benchmark=benchmark,
-            benchmark_series=None
-            if benchmark_prices is None
-            else benchmark_prices.series,
+            benchmark_series=benchmark_series,
             as_of=as_of,
             settings=settings,
             symbol=await self.views.symbol(ticker),

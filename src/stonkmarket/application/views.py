@@ -30,7 +30,7 @@ class Thresholds(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Signal(msgspec.Struct, frozen=True, kw_only=True):
-    """The finder's answer for one ticker, window and benchmark on one date.
+    """The finder's result for one ticker, window and benchmark on one date.
 
     Fractions are fractions (0.152 is a 15.2 % dip); percentiles and scores
     run from 0 to 100. With the settings of `settings_version` and

@@ -213,7 +213,7 @@ class PriceHistory(Aggregate):
 
 
 def _references_of(batch: PriceBatch, kept: set[str]) -> list[float | None] | None:
-    """The source's adjusted closes of the bars being recorded, if it sent any."""
+    """Return the source's adjusted closes of the bars being recorded, if any."""
     if batch.reference_closes is None:
         return None
     return [

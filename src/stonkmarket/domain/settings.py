@@ -200,7 +200,7 @@ _LARGEST_WHOLE = 10**15
 
 
 def _is_plain_number(value: Any) -> bool:
-    """A finite int or float that is not a bool."""
+    """Tell whether `value` is a finite int or float, and not a bool."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     if isinstance(value, int):

@@ -92,7 +92,7 @@ def postgres_env(database_url: str, pool_size: int) -> dict[str, str]:
     """Settings for a PostgreSQL event store in its own schema.
 
     The schema keeps the event tables apart from the read models, so Alembic
-    never sees them.
+    never reads them.
     """
     url = make_url(database_url)
     return {

@@ -44,7 +44,7 @@ async def _last_bar_date(conn: AsyncConnection, ticker: str) -> dt.date | None:
 
 
 class SqlReadModels:
-    """Answers queries from the read-model tables, one connection per call."""
+    """Read the read-model tables for queries, one connection per call."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -128,7 +128,7 @@ class SqlReadModels:
     async def latest_signals(
         self, window: int, benchmark: str, settings_version: int
     ) -> list[Signal]:
-        """The newest stored signal of every watched ticker."""
+        """Return the newest stored signal of every watched ticker."""
         signals = dipfinder_signals.c
         newest = (
             select(signals.ticker, func.max(signals.as_of_date).label("as_of_date"))

@@ -51,7 +51,7 @@ _WATCHED = select(*VIEW_COLUMNS).where(symbols.c.removed.is_(False))
 
 
 async def select_symbol(conn: AsyncConnection, ticker: str) -> SymbolView | None:
-    """The watched symbol `ticker`; None when it is not watched."""
+    """Return the watched symbol `ticker`, or None when it is not watched."""
     row = (await conn.execute(_WATCHED.where(symbols.c.ticker == ticker))).first()
     return None if row is None else SymbolView(**row._asdict())
 
@@ -64,9 +64,9 @@ async def select_symbols(conn: AsyncConnection) -> list[SymbolView]:
 async def select_series(
     conn: AsyncConnection, ticker: str, until: dt.date | None = None
 ) -> CleanSeries | None:
-    """The ticker's closes up to `until`, adjusted and cleaned, with their flags.
+    """Return the ticker's closes up to `until`, adjusted and cleaned, with flags.
 
-    Only corporate actions dated on or before `until` apply, so an answer
+    Only corporate actions dated on or before `until` apply, so a result
     "as of" a date uses only what was known by then.
     """
     bars = select(
@@ -99,7 +99,7 @@ async def select_series(
 async def select_settings(
     conn: AsyncConnection, version: int | None = None
 ) -> SettingsView | None:
-    """The settings of `version` (the newest when None); None for an unknown one."""
+    """Return the settings of `version` (the newest when None), None if unknown."""
     if version == 0:
         return SettingsView(values=dict(DEFAULTS), version=0)
     query = select(dipfinder_settings)
@@ -116,7 +116,7 @@ async def select_settings(
 async def select_fundamentals(
     conn: AsyncConnection, ticker: str, day: dt.date | None = None
 ) -> FundamentalsView | None:
-    """The newest snapshot of `ticker` fetched on or before `day`."""
+    """Return the newest snapshot of `ticker` fetched on or before `day`."""
     query = select(fundamentals).where(fundamentals.c.ticker == ticker)
     if day is not None:
         query = query.where(fundamentals.c.as_of <= day)

@@ -44,14 +44,14 @@ def test_no_environment_gives_the_embedded_defaults() -> None:
     )
 
 
-def test_a_port_that_is_not_a_number_is_refused() -> None:
+def test_port_that_is_not_a_number_is_refused() -> None:
     with pytest.raises(
         ConfigError, match="PORT must be a number from 1 to 65535, got 'http'"
     ):
         load_config({"PORT": "http"})
 
 
-def test_an_unknown_log_format_is_refused() -> None:
+def test_unknown_log_format_is_refused() -> None:
     with pytest.raises(
         ConfigError, match="LOG_FORMAT must be console or json, got 'xml'"
     ):
@@ -65,6 +65,6 @@ def test_database_url_selects_postgres_for_both_stores() -> None:
     assert config.views_url == "postgresql+asyncpg://app:pw@10.0.0.5:5433/stonk"
 
 
-def test_a_database_url_of_another_kind_is_refused() -> None:
+def test_database_url_of_another_kind_is_refused() -> None:
     with pytest.raises(ConfigError, match="DATABASE_URL must be a PostgreSQL URL"):
         load_config({"DATABASE_URL": "mysql://root@127.0.0.1/stonk"})

@@ -28,7 +28,7 @@ STATEMENT_LINES = (
 
 
 class RawFundamentals(msgspec.Struct, frozen=True, kw_only=True):
-    """What Yahoo reported about a company, before any normalising."""
+    """Yahoo's report on a company, before any normalising."""
 
     ticker: str
     info: dict[str, Any]
@@ -81,7 +81,7 @@ class YFinanceFundamentalsSource:
 
 
 def latest_statement_lines(frames: tuple[pd.DataFrame, ...]) -> dict[str, float]:
-    """The newest finite value of each known line across the statements.
+    """Return the newest finite value of each known line across the statements.
 
     yfinance statements have one row per line and one column per fiscal
     period, newest first.
@@ -103,5 +103,5 @@ def latest_statement_lines(frames: tuple[pd.DataFrame, ...]) -> dict[str, float]
 
 
 def _has_values(info: dict[str, Any]) -> bool:
-    # Yahoo answers an unknown symbol with a stub such as {"trailingPegRatio": None}.
+    # Yahoo returns a stub for an unknown symbol, such as {"trailingPegRatio": None}.
     return any(value is not None for value in info.values())

@@ -30,7 +30,7 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        # The runner catches up in the background, so the API answers (with
+        # The runner catches up in the background, so the API responds (with
         # its lag in /api/health) while a long replay is still running.
         if run_projections:
             await container.migrate()

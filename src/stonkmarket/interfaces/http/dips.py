@@ -43,7 +43,7 @@ SettingsVersion = Annotated[
     QueryParameter(
         ge=0,
         le=2**31 - 1,
-        description="reproduce the answer of this settings version; the newest"
+        description="reproduce the result of this settings version; the newest"
         " if unset",
     ),
 ]
