@@ -23,6 +23,7 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     port: int = 8000
     log_format: str = "console"
     database_url: str | None = None
+    valkey_url: str | None = None
 
     @property
     def uses_postgres(self) -> bool:
@@ -43,7 +44,7 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
-    """Read DATABASE_URL, DATA_DIR, HOST, PORT and LOG_FORMAT."""
+    """Read DATABASE_URL, VALKEY_URL, DATA_DIR, HOST, PORT and LOG_FORMAT."""
     env = os.environ if environ is None else environ
     port_text = env.get("PORT", "8000")
     is_number = port_text.isascii() and port_text.isdigit()
@@ -55,8 +56,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     database_url = env.get("DATABASE_URL") or None
     if database_url is not None:
         _check_database_url(database_url)
+    valkey_url = env.get("VALKEY_URL") or None
+    if valkey_url is not None:
+        _check_valkey_url(valkey_url)
     return Config(
         database_url=database_url,
+        valkey_url=valkey_url,
         data_dir=Path(env.get("DATA_DIR") or "var"),
         host=env.get("HOST", "127.0.0.1"),
         port=int(port_text),
@@ -73,4 +78,13 @@ def _check_database_url(url: str) -> None:
         raise ConfigError(
             "DATABASE_URL must be a PostgreSQL URL with a database name, such as "
             "postgresql://user:password@127.0.0.1:5432/stonkmarket"
+        )
+
+
+def _check_valkey_url(url: str) -> None:
+    scheme = url.partition("://")[0]
+    if scheme not in ("redis", "rediss", "valkey", "valkeys", "unix"):
+        raise ConfigError(
+            "VALKEY_URL must be a Valkey URL such as redis://127.0.0.1:6379/0, "
+            f"got scheme {scheme!r}"
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import msgspec
 import structlog
@@ -21,6 +21,8 @@ from stonkmarket.infrastructure.tables import VIEW_TABLES, projection_tracking
 from stonkmarket.infrastructure.view_writer import SqlViewChanges
 
 log = structlog.get_logger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
 
 # Key of the PostgreSQL advisory lock that lets one runner project at a time.
 RUNNER_LOCK = 7_361_024_819
@@ -57,11 +59,17 @@ class ProjectionRunner:
         projections: Sequence[Projection],
         *,
         batch_size: int = 50,
+        on_change: Hook | None = None,
+        on_idle: Hook | None = None,
     ) -> None:
         self.store = store
         self.engine = engine
         self.projections = list(projections)
         self.batch_size = batch_size
+        # Called after each committed batch, and after a rebuild empties the views.
+        self.on_change = on_change
+        # Called by the background loop each time it finds no event to apply.
+        self.on_idle = on_idle
         self._one_batch_at_a_time = asyncio.Lock()
         self.failures: list[ProjectionFailure] = []
 
@@ -108,7 +116,12 @@ class ProjectionRunner:
                 [{"name": p.name, "position": last} for p in self.projections],
             )
         log.debug("projection_batch_applied", events=len(batch), position=last)
+        await self._changed()
         return len(batch)
+
+    async def _changed(self) -> None:
+        if self.on_change is not None:
+            await self.on_change()
 
     async def _apply(
         self, projection: Projection, event: Aggregate.Event, views: SqlViewChanges
@@ -142,7 +155,16 @@ class ProjectionRunner:
         """Keep the views current, polling the event store when idle."""
         while True:
             if not await self.run_once():
+                if self.on_idle is not None:
+                    await self._idle(self.on_idle)
                 await asyncio.sleep(poll_seconds)
+
+    async def _idle(self, hook: Hook) -> None:
+        try:
+            await hook()
+        except Exception as exc:
+            # A hook that fails must not stop the views from being projected.
+            log.error("projection_idle_hook_failed", exc_info=exc)
 
     async def wait_for(self, position: int, limit_seconds: float = 10.0) -> None:
         """Return once the views reflect `position`, or raise ProjectionTimeoutError.
@@ -195,5 +217,6 @@ class ProjectionRunner:
                 )
             for table in (*VIEW_TABLES, projection_tracking):
                 await conn.execute(delete(table))
+        await self._changed()
         log.info("projections_reset", projections=[p.name for p in self.projections])
         return await self.catch_up()

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from stonkmarket.application.commands import Command, Receipt
 from stonkmarket.application.event_store import EventStore
+from stonkmarket.application.hot_views import HotStore, HotViews
 from stonkmarket.application.projections import all_projections
 from stonkmarket.application.queries import Queries
 from stonkmarket.infrastructure.config import Config
@@ -18,6 +19,7 @@ from stonkmarket.infrastructure.event_store import (
     open_postgres_store,
     sqlite_env,
 )
+from stonkmarket.infrastructure.hot_store import InProcessHotStore, ValkeyHotStore
 from stonkmarket.infrastructure.projection_runner import ProjectionRunner
 from stonkmarket.infrastructure.read_models import SqlReadModels
 
@@ -32,8 +34,21 @@ class Container:
         self.config = config
         self.store = store
         self.engine = create_engine(config.views_url)
-        self.runner = ProjectionRunner(store, self.engine, all_projections())
         self.queries = Queries(SqlReadModels(self.engine))
+        self.hot_store: HotStore = (
+            InProcessHotStore()
+            if config.valkey_url is None
+            else ValkeyHotStore(config.valkey_url)
+        )
+        self.hot = HotViews(self.queries, self.hot_store)
+        self.runner = ProjectionRunner(
+            store,
+            self.engine,
+            all_projections(),
+            on_change=self._views_changed,
+            on_idle=self._refresh_hot_views,
+        )
+        self._hot_views_stale = False
 
     async def start(self) -> None:
         """Migrate the read-model schema and project what is already stored."""
@@ -50,7 +65,18 @@ class Container:
         await self.runner.wait_for(receipt.position)
         return receipt
 
+    async def _views_changed(self) -> None:
+        self._hot_views_stale = True
+        await self.hot_store.views_changed()
+
+    async def _refresh_hot_views(self) -> None:
+        """Refresh the hot copies once the projections have caught up."""
+        if self._hot_views_stale or self.hot_store.owes_change:
+            self._hot_views_stale = False
+            await self.hot.refresh()
+
     async def close(self) -> None:
+        await self.hot_store.close()
         await self.engine.dispose()
         self.store.close()
 
@@ -64,7 +90,9 @@ def build(config: Config) -> Container:
     """Wire the profile the configuration names.
 
     With DATABASE_URL, events and read models live in PostgreSQL; without it,
-    in SQLite files under the data directory.
+    in SQLite files under the data directory. With VALKEY_URL, hot copies of
+    the most-read views are shared in Valkey; without it, each process keeps
+    its own.
     """
     if config.database_url is not None:
         store = open_postgres_store(config.database_url, pool_size=COMMAND_THREADS)

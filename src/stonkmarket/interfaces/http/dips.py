@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, QueryParameter
 
 from stonkmarket.application.views import (
@@ -15,6 +15,11 @@ from stonkmarket.application.views import (
     Signal,
     SignalBatch,
     SymbolInfo,
+)
+from stonkmarket.interfaces.http.caching import (
+    NOT_MODIFIED,
+    conditional,
+    conditional_view,
 )
 from stonkmarket.interfaces.http.context import AppContainer
 
@@ -53,15 +58,19 @@ class DipController(Controller):
     path = "/api/dips"
     tags = ("dips",)
 
-    @get("/ranking")
+    @get("/ranking", responses=NOT_MODIFIED)
     async def ranking(
         self,
+        request: Request[Any, Any, Any],
         container: AppContainer,
         window: Window = DEFAULT_WINDOW,
         as_of: AsOf = None,
-    ) -> list[RankingRow]:
+    ) -> Response[list[RankingRow]]:
         """Rank the watched tickers, deepest dip below the window's peak first."""
-        return await container.queries.ranking(window, as_of)
+        if as_of is None:
+            return conditional(request, await container.hot.ranking(window))
+        ranking = await container.queries.ranking(window, as_of)
+        return conditional_view(request, ranking)
 
     @get("/states")
     async def states(
@@ -76,15 +85,16 @@ class DipController(Controller):
         """Return a watched ticker's thresholds, fundamentals and latest signals."""
         return await container.queries.info(symbol)
 
-    @get("/{symbol:str}/chart")
+    @get("/{symbol:str}/chart", responses=NOT_MODIFIED)
     async def chart(
         self,
+        request: Request[Any, Any, Any],
         container: AppContainer,
         symbol: FromPath[str],
         days: Annotated[int, QueryParameter(description="calendar days back")] = 365,
-    ) -> Chart:
+    ) -> Response[Chart]:
         """Return the daily closes of the last `days` calendar days."""
-        return await container.queries.chart(symbol, days)
+        return conditional(request, await container.hot.chart(symbol, days))
 
 
 class DipFinderController(Controller):
@@ -132,9 +142,10 @@ class DipFinderController(Controller):
         """Return when the ticker's dips began, deepened, recovered, ended, alerted."""
         return await container.queries.history(ticker, days, window)
 
-    @get("/signals")
+    @get("/signals", responses=NOT_MODIFIED)
     async def signals(
         self,
+        request: Request[Any, Any, Any],
         container: AppContainer,
         tickers: Annotated[
             str | None,
@@ -144,24 +155,29 @@ class DipFinderController(Controller):
         benchmark: Benchmark = None,
         as_of: AsOf = None,
         settings_version: SettingsVersion = None,
-    ) -> SignalBatch:
+    ) -> Response[SignalBatch]:
         """Return the signals of several tickers, and why any ticker has none."""
         named = [t for t in (tickers or "").split(",") if t.strip()]
-        return await container.queries.signals(
+        batch = await container.queries.signals(
             named, window, benchmark, as_of, settings_version
         )
+        return conditional_view(request, batch)
 
-    @get("/signals/{ticker:str}")
+    @get("/signals/{ticker:str}", responses=NOT_MODIFIED)
     async def signal(
         self,
+        request: Request[Any, Any, Any],
         container: AppContainer,
         ticker: FromPath[str],
         window: Window = DEFAULT_WINDOW,
         benchmark: Benchmark = None,
         as_of: AsOf = None,
         settings_version: SettingsVersion = None,
-    ) -> Signal:
+    ) -> Response[Signal]:
         """Return the signal of one ticker, watched or not, that has recorded prices."""
-        return await container.queries.signal(
+        if benchmark is None and as_of is None and settings_version is None:
+            return conditional(request, await container.hot.signal(ticker, window))
+        signal = await container.queries.signal(
             ticker, window, benchmark, as_of, settings_version
         )
+        return conditional_view(request, signal)

@@ -1,0 +1,150 @@
+"""Hot copies of the most-read views, kept as the JSON bytes the API sends.
+
+The ranking of each window, the stored signal of each ticker and window, and
+the chart of each ticker are encoded once and kept in a fast store (Valkey in
+production, this process's memory in the embedded profile). The store
+forgets every copy when the read models change, so a copy is never older
+than the newest committed projection batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import msgspec
+import structlog
+
+from stonkmarket.application.errors import NotFoundError
+from stonkmarket.application.queries import Queries, check_window
+from stonkmarket.domain.dips import WINDOWS
+from stonkmarket.domain.tickers import normalise_ticker
+
+log = structlog.get_logger(__name__)
+
+Load = Callable[[], Awaitable[bytes]]
+
+# The chart the frontend asks for first, kept hot for every watched ticker.
+DEFAULT_CHART_DAYS = 365
+
+
+class HotStoreStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """Where hot copies live and whether that store answers."""
+
+    kind: str
+    available: bool
+    error: str | None = None
+
+
+class HotStore(Protocol):
+    """Keeps encoded views until the read models next change."""
+
+    async def read(self, key: str, load: Load) -> bytes:
+        """Return the copy under `key`, loading it once on a miss.
+
+        Concurrent misses of one key share a single `load`. When the store
+        does not answer, `load` runs and its bytes are returned uncached.
+        """
+        ...
+
+    async def refresh(self, key: str, load: Load) -> None:
+        """Replace the copy under `key` with what `load` returns now."""
+        ...
+
+    async def views_changed(self) -> None:
+        """Forget every copy: a projection batch has been committed.
+
+        Never raises; a store that could not forget remembers that it owes it.
+        """
+        ...
+
+    @property
+    def owes_change(self) -> bool:
+        """Whether a change could not be recorded and waits for the store."""
+        ...
+
+    async def status(self) -> HotStoreStatus: ...
+
+    async def close(self) -> None: ...
+
+
+def etag_of(body: bytes) -> str:
+    """Return a strong entity tag for `body`: a quoted 128-bit BLAKE2b digest."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+class HotCopy(msgspec.Struct, frozen=True):
+    """The bytes of one response and its entity tag."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> HotCopy:
+        return cls(body, etag_of(body))
+
+
+def encode(value: object) -> bytes:
+    """Encode a view as the API's JSON."""
+    return msgspec.json.encode(value)
+
+
+class HotViews:
+    """Reads the ranking, stored signals and charts through the hot store."""
+
+    def __init__(self, queries: Queries, store: HotStore) -> None:
+        self.queries = queries
+        self.store = store
+
+    async def ranking(self, window: int) -> HotCopy:
+        check_window(window)
+        load = self._encoded(self.queries.ranking, window)
+        return HotCopy.of(await self.store.read(f"ranking:{window}", load))
+
+    async def signal(self, raw_ticker: str, window: int) -> HotCopy:
+        """The signal under the current settings and benchmark, as of the newest bar."""
+        ticker = normalise_ticker(raw_ticker)
+        check_window(window)
+        load = self._encoded(self.queries.signal, ticker, window)
+        return HotCopy.of(await self.store.read(f"signal:{ticker}:{window}", load))
+
+    async def chart(self, raw_ticker: str, days: int) -> HotCopy:
+        ticker = normalise_ticker(raw_ticker)
+        load = self._encoded(self.queries.chart, ticker, days)
+        return HotCopy.of(await self.store.read(f"chart:{ticker}:{days}", load))
+
+    async def refresh(self) -> None:
+        """Put fresh copies of the ranking, signals and default charts in the store.
+
+        Runs once the projections have caught up, so the first reader after a
+        change finds its copy waiting.
+        """
+        for window in WINDOWS:
+            await self.store.refresh(
+                f"ranking:{window}", self._encoded(self.queries.ranking, window)
+            )
+        tickers = [symbol.ticker for symbol in await self.queries.symbols()]
+        for ticker in tickers:
+            for window in WINDOWS:
+                await self._refresh_if_found(
+                    f"signal:{ticker}:{window}",
+                    self._encoded(self.queries.signal, ticker, window),
+                )
+            await self._refresh_if_found(
+                f"chart:{ticker}:{DEFAULT_CHART_DAYS}",
+                self._encoded(self.queries.chart, ticker, DEFAULT_CHART_DAYS),
+            )
+        log.debug("hot_views_refreshed", tickers=len(tickers))
+
+    async def _refresh_if_found(self, key: str, load: Load) -> None:
+        with contextlib.suppress(NotFoundError):
+            await self.store.refresh(key, load)
+
+    @staticmethod
+    def _encoded(query: Callable[..., Awaitable[object]], *args: object) -> Load:
+        async def load() -> bytes:
+            return encode(await query(*args))
+
+        return load

@@ -1,0 +1,256 @@
+"""Hot stores: this process's memory, or Valkey shared by every process.
+
+Both keep a generation number that moves on after each committed projection
+batch. A copy is filed under the generation that was current when its load
+began, and every load begins after that generation's batch was committed, so
+a copy is never older than the views it is filed under; moving the
+generation on forgets every older copy at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+
+import structlog
+import valkey.asyncio as valkey
+from valkey.exceptions import ValkeyError
+
+from stonkmarket.application.hot_views import HotStoreStatus, Load
+
+log = structlog.get_logger(__name__)
+
+
+class SingleFlight:
+    """Runs one load per key at a time in this process; others await its result."""
+
+    def __init__(self) -> None:
+        self._loads: dict[str, asyncio.Future[bytes]] = {}
+
+    async def run(self, key: str, load: Load) -> bytes:
+        pending = self._loads.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._loads[key] = future
+        try:
+            body = await load()
+        except BaseException as exc:
+            future.set_exception(exc)
+            # The exception is re-raised here; waiters, if any, see it too.
+            future.exception()
+            raise
+        else:
+            future.set_result(body)
+            return body
+        finally:
+            del self._loads[key]
+
+
+class InProcessHotStore:
+    """Hot copies in this process's memory, for the embedded profile."""
+
+    def __init__(self) -> None:
+        self._generation = 0
+        self._copies: dict[str, bytes] = {}
+        self._flights = SingleFlight()
+
+    async def read(self, key: str, load: Load) -> bytes:
+        generation = self._generation
+        body = self._copies.get(key)
+        if body is not None:
+            return body
+
+        async def load_and_keep() -> bytes:
+            loaded = await load()
+            if generation == self._generation:
+                self._copies[key] = loaded
+            return loaded
+
+        return await self._flights.run(f"{generation}:{key}", load_and_keep)
+
+    async def refresh(self, key: str, load: Load) -> None:
+        generation = self._generation
+        body = await load()
+        if generation == self._generation:
+            self._copies[key] = body
+
+    async def views_changed(self) -> None:
+        self._generation += 1
+        self._copies.clear()
+
+    @property
+    def owes_change(self) -> bool:
+        return False
+
+    async def status(self) -> HotStoreStatus:
+        return HotStoreStatus(kind="in-process", available=True)
+
+    async def close(self) -> None:
+        self._copies.clear()
+
+
+# One round trip for a read: the generation, then the copy filed under it.
+READ_SCRIPT = """
+local generation = redis.call('GET', KEYS[1]) or '0'
+return {generation, redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])}
+"""
+
+# Delete a lock only while it still holds the caller's token.
+RELEASE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+class ValkeyHotStore:
+    """Hot copies in Valkey, shared by every API process and projector.
+
+    A miss takes a short lock in Valkey, so a burst of requests from several
+    processes makes one database query; the others wait for the copy. When
+    Valkey does not answer, reads go to the database and the store retries
+    Valkey after `retry_seconds`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "stonkmarket:hot",
+        ttl_seconds: int = 300,
+        lock_seconds: float = 10.0,
+        retry_seconds: float = 1.0,
+        timeout_seconds: float = 0.5,
+    ) -> None:
+        self.client = valkey.Valkey.from_url(
+            url,
+            socket_timeout=timeout_seconds,
+            socket_connect_timeout=timeout_seconds,
+        )
+        self.prefix = prefix
+        self.ttl_seconds = ttl_seconds
+        self.lock_seconds = lock_seconds
+        self.retry_seconds = retry_seconds
+        self._read = self.client.register_script(READ_SCRIPT)
+        self._release = self.client.register_script(RELEASE_SCRIPT)
+        self._flights = SingleFlight()
+        self._down_until = 0.0
+        self._error: str | None = None
+        # A generation move that failed while Valkey was down; made on recovery.
+        self._owes_change = False
+
+    @property
+    def _generation_key(self) -> str:
+        return f"{self.prefix}:generation"
+
+    async def read(self, key: str, load: Load) -> bytes:
+        if self._is_down():
+            return await load()
+        try:
+            await self._settle_owed_change()
+            generation, body = await self._read(
+                keys=[self._generation_key], args=[f"{self.prefix}:", key]
+            )
+        except (ValkeyError, OSError) as exc:
+            self._went_down(exc)
+            return await load()
+        if body is not None:
+            return bytes(body)
+        filed = f"{self.prefix}:{generation.decode()}:{key}"
+        return await self._flights.run(filed, lambda: self._load_once(filed, load))
+
+    async def _load_once(self, filed: str, load: Load) -> bytes:
+        """Load under a cluster-wide lock, or wait for the process that holds it."""
+        lock = f"{filed}:lock"
+        token = secrets.token_hex(16)
+        try:
+            won = await self.client.set(
+                lock, token, nx=True, px=int(self.lock_seconds * 1000)
+            )
+            if not won:
+                waited = await self._wait_for(filed)
+                if waited is not None:
+                    return waited
+                return await load()
+        except (ValkeyError, OSError) as exc:
+            self._went_down(exc)
+            return await load()
+        try:
+            body = await load()
+            with contextlib.suppress(ValkeyError, OSError):
+                await self.client.set(filed, body, ex=self.ttl_seconds)
+            return body
+        finally:
+            with contextlib.suppress(ValkeyError, OSError):
+                await self._release(keys=[lock], args=[token])
+
+    async def _wait_for(self, filed: str) -> bytes | None:
+        """Poll for the copy another process is loading, up to the lock's life."""
+        deadline = time.monotonic() + self.lock_seconds
+        delay = 0.005
+        while time.monotonic() < deadline:
+            await asyncio.sleep(delay)
+            body = await self.client.get(filed)
+            if body is not None:
+                return bytes(body)
+            delay = min(delay * 2, 0.05)
+        return None
+
+    async def refresh(self, key: str, load: Load) -> None:
+        if self._is_down():
+            return
+        try:
+            await self._settle_owed_change()
+            generation = await self.client.get(self._generation_key) or b"0"
+        except (ValkeyError, OSError) as exc:
+            self._went_down(exc)
+            return
+        body = await load()
+        filed = f"{self.prefix}:{generation.decode()}:{key}"
+        try:
+            await self.client.set(filed, body, ex=self.ttl_seconds)
+        except (ValkeyError, OSError) as exc:
+            self._went_down(exc)
+
+    async def views_changed(self) -> None:
+        self._owes_change = True
+        if self._is_down():
+            return
+        try:
+            await self._settle_owed_change()
+        except (ValkeyError, OSError) as exc:
+            self._went_down(exc)
+
+    @property
+    def owes_change(self) -> bool:
+        return self._owes_change
+
+    async def _settle_owed_change(self) -> None:
+        if self._owes_change:
+            await self.client.incr(self._generation_key)
+            self._owes_change = False
+
+    async def status(self) -> HotStoreStatus:
+        try:
+            await self.client.ping()
+        except (ValkeyError, OSError) as exc:
+            self._went_down(exc)
+            return HotStoreStatus(kind="valkey", available=False, error=self._error)
+        self._down_until = 0.0
+        return HotStoreStatus(kind="valkey", available=True)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    def _is_down(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def _went_down(self, exc: BaseException) -> None:
+        if not self._is_down():
+            log.warning("valkey_unavailable", error=str(exc))
+        self._error = f"{type(exc).__name__}: {exc}"
+        self._down_until = time.monotonic() + self.retry_seconds
