@@ -1,8 +1,9 @@
-"""Shared fixtures: a fresh PostgreSQL database for each test that asks for one.
+"""Shared fixtures: a fresh PostgreSQL database, an emptied Valkey database.
 
-The tests use the server on 127.0.0.1:5432 (override with TEST_POSTGRES_URL).
-When it cannot be reached the PostgreSQL tests are skipped, except under
-CI=true, where an unreachable server fails the run.
+The tests use PostgreSQL on 127.0.0.1:5432 (override with TEST_POSTGRES_URL)
+and Valkey, or Redis, on 127.0.0.1:6379 database 15 (override with
+TEST_VALKEY_URL). When a server cannot be reached its tests are skipped,
+except under CI=true, where an unreachable server fails the run.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 import psycopg.sql
 import pytest
+import valkey
 from sqlalchemy.engine import make_url
 
 from stonkmarket.infrastructure.config import Config
@@ -22,6 +25,14 @@ from stonkmarket.infrastructure.config import Config
 ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
+VALKEY_URL = os.environ.get("TEST_VALKEY_URL", "redis://127.0.0.1:6379/15")
+
+
+def unreachable(message: str) -> NoReturn:
+    """Skip the test, or fail it under CI=true, because a server is missing."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def _admin_connection() -> psycopg.Connection[tuple[object, ...]]:
@@ -43,10 +54,7 @@ def postgres_url() -> Iterator[str]:
     try:
         admin = _admin_connection()
     except psycopg.OperationalError as exc:
-        message = f"PostgreSQL at {ADMIN_URL} is unreachable: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unreachable(f"PostgreSQL at {ADMIN_URL} is unreachable: {exc}")
     name = f"stonkmarket_test_{uuid.uuid4().hex[:12]}"
     with admin:
         admin.execute(
@@ -64,6 +72,21 @@ def postgres_url() -> Iterator[str]:
                     psycopg.sql.Identifier(name)
                 )
             )
+
+
+@pytest.fixture
+def valkey_url() -> Iterator[str]:
+    """The URL of a Valkey database emptied before and after the test."""
+    client = valkey.Valkey.from_url(VALKEY_URL, socket_connect_timeout=3)
+    try:
+        client.flushdb()
+    except valkey.exceptions.ConnectionError as exc:
+        unreachable(f"Valkey at {VALKEY_URL} is unreachable: {exc}")
+    try:
+        yield VALKEY_URL
+    finally:
+        client.flushdb()
+        client.close()
 
 
 @pytest.fixture(params=["embedded", "postgres"])

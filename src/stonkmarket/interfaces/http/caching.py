@@ -25,7 +25,7 @@ NOT_MODIFIED = {
 def conditional(request: Request[Any, Any, Any], copy: HotCopy) -> Response[Any]:
     """Answer with the body and its ETag, or 304 when the client has it already."""
     headers = {"ETag": copy.etag, "Cache-Control": CACHE_CONTROL}
-    if _matches(request.headers.get("if-none-match"), copy.etag):
+    if etag_matches(request.headers.get("if-none-match"), copy.etag):
         return Response(content=b"", status_code=304, headers=headers)
     return Response(content=copy.body, media_type=MediaType.JSON, headers=headers)
 
@@ -35,7 +35,7 @@ def conditional_view(request: Request[Any, Any, Any], view: object) -> Response[
     return conditional(request, HotCopy.of(encode(view)))
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
     """Compare weakly, as RFC 9110 asks for If-None-Match."""
     if if_none_match is None:
         return False

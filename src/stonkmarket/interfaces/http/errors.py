@@ -7,7 +7,9 @@ import uuid
 from http import HTTPStatus
 from typing import Any
 
+import eventsourcing.persistence
 import msgspec
+import sqlalchemy.exc
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -173,6 +175,34 @@ def handle_http_error(
     return _respond(request, body)
 
 
+def handle_database_error(
+    request: Request[Any, Any, Any], error: Exception
+) -> Response[ErrorBody]:
+    """Return 503 when the database does not answer; other database errors are 500."""
+    if isinstance(error, sqlalchemy.exc.DBAPIError) and isinstance(
+        error, DATABASE_BUGS
+    ):
+        return handle_unexpected_error(request, error)
+    log.warning(
+        "database_unavailable", request_id=request_id_of(request), error=str(error)
+    )
+    body = ErrorBody(
+        error="DATABASE_UNAVAILABLE",
+        message="the database did not answer; nothing was changed, retry shortly",
+        status=503,
+        request_id=request_id_of(request),
+    )
+    return _respond(request, body)
+
+
+# Database errors that a request caused rather than an outage.
+DATABASE_BUGS = (
+    sqlalchemy.exc.IntegrityError,
+    sqlalchemy.exc.ProgrammingError,
+    sqlalchemy.exc.DataError,
+)
+
+
 def handle_unexpected_error(
     request: Request[Any, Any, Any], error: Exception
 ) -> Response[ErrorBody]:
@@ -194,5 +224,10 @@ EXCEPTION_HANDLERS = {
     ValidationException: handle_validation_error,
     RecursionError: handle_too_deep,
     HTTPException: handle_http_error,
+    sqlalchemy.exc.DBAPIError: handle_database_error,
+    sqlalchemy.exc.TimeoutError: handle_database_error,
+    eventsourcing.persistence.OperationalError: handle_database_error,
+    eventsourcing.persistence.InterfaceError: handle_database_error,
+    ConnectionError: handle_database_error,
     Exception: handle_unexpected_error,
 }

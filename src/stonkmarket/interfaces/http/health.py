@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import asyncio
 
+import structlog
+from eventsourcing.persistence import PersistenceError
 from litestar import Controller, Response, get
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
+from stonkmarket.interfaces.bootstrap import Container
 from stonkmarket.interfaces.http.context import AppContainer
 from stonkmarket.interfaces.http.schemas import Health
+
+log = structlog.get_logger(__name__)
+
+# A check that takes longer than this counts as the server not answering.
+CHECK_SECONDS = 2.0
+DATABASE_ERRORS = (OSError, SQLAlchemyError, PersistenceError, TimeoutError)
 
 
 class HealthController(Controller):
@@ -16,20 +26,33 @@ class HealthController(Controller):
     tags = ("health",)
 
     @get("/")
-    async def health(self, container: AppContainer) -> Health:
+    async def health(self, container: AppContainer) -> Response[Health]:
         """Report the status and how far the read models trail the event store.
 
-        `degraded` means this process could not apply some events (see the log).
+        503 when the database does not answer. `degraded` when this process
+        could not apply some events (see the log), or when Valkey does not
+        answer and reads go to the database.
         """
-        position = await container.runner.position()
-        head = await asyncio.to_thread(container.store.head)
+        try:
+            position, head = await asyncio.wait_for(
+                _positions(container), CHECK_SECONDS
+            )
+        except DATABASE_ERRORS as exc:
+            return _database_down(exc)
+        cache = await container.hot_store.status()
         failed = len(container.runner.failures)
-        return Health(
-            status="degraded" if failed else "ok",
-            position=position,
-            head=head,
-            lag=head - position,
-            failed_events=failed or None,
+        healthy = cache.available and not failed
+        return Response(
+            Health(
+                status="ok" if healthy else "degraded",
+                database="ok",
+                cache="ok" if cache.available else "unavailable",
+                cache_kind=cache.kind,
+                position=position,
+                head=head,
+                lag=head - position,
+                failed_events=failed or None,
+            )
         )
 
     @get("/live")
@@ -39,10 +62,41 @@ class HealthController(Controller):
 
     @get("/ready")
     async def ready(self, container: AppContainer) -> Response[Health]:
-        """Report ready when the read-model database responds to a query."""
+        """Report ready when the database answers; say whether the cache does.
+
+        A missing cache does not make the process unready: reads then go to
+        the database.
+        """
         try:
-            async with container.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception:
-            return Response(Health(status="unavailable"), status_code=503)
-        return Response(Health(status="ready"))
+            async with asyncio.timeout(CHECK_SECONDS):
+                async with container.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+        except DATABASE_ERRORS as exc:
+            return _database_down(exc)
+        cache = await container.hot_store.status()
+        return Response(
+            Health(
+                status="ready",
+                database="ok",
+                cache="ok" if cache.available else "unavailable",
+                cache_kind=cache.kind,
+            )
+        )
+
+
+async def _positions(container: Container) -> tuple[int, int]:
+    position = await container.runner.position()
+    head = await asyncio.to_thread(container.store.head)
+    return position, head
+
+
+def _database_down(exc: BaseException) -> Response[Health]:
+    log.warning("database_unavailable", error=str(exc))
+    return Response(
+        Health(
+            status="unavailable",
+            database="unavailable",
+            error=f"the database did not answer: {type(exc).__name__}",
+        ),
+        status_code=503,
+    )

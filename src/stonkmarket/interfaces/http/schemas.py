@@ -69,11 +69,17 @@ class Recorded(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Health(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """`ok`, `degraded` (answering, with a part missing) or `unavailable`."""
+
     status: str
+    database: str | None = None
+    cache: str | None = None
+    cache_kind: str | None = None
     position: int | None = None
     head: int | None = None
     lag: int | None = None
     failed_events: int | None = None
+    error: str | None = None
 
 
 class Rebuilt(msgspec.Struct, frozen=True, kw_only=True):

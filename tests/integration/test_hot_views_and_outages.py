@@ -1,0 +1,265 @@
+"""Hot copies in Valkey on the real servers: one load per burst, safe when down."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import psycopg.sql
+import pytest
+import valkey
+from litestar.testing import AsyncTestClient, TestClient
+from sqlalchemy import event
+
+from stonkmarket.application.commands import AddSymbol, RecordPrices
+from stonkmarket.application.handlers import add_symbol, record_prices
+from stonkmarket.infrastructure.config import Config
+from stonkmarket.infrastructure.hot_store import ValkeyHotStore
+from stonkmarket.infrastructure.prices.sample import SamplePriceSource
+from stonkmarket.interfaces.bootstrap import Container, build
+from stonkmarket.interfaces.http.app import create_app
+from tests.conftest import ADMIN_URL
+
+TICKERS = ("KO", "PG", "JNJ")
+
+
+def _load_sample(container: Container) -> None:
+    source = SamplePriceSource()
+    for ticker in TICKERS:
+        add_symbol(container.store, AddSymbol(ticker=ticker))
+        batch = source.fetch(ticker, start=dt.date(2019, 1, 1))
+        record_prices(container.store, RecordPrices(batch=batch))
+
+
+async def _load_and_project(container: Container) -> None:
+    await container.start()
+    _load_sample(container)
+    await container.runner.catch_up()
+    await container.close()
+
+
+class StatementCount:
+    """Counts the SQL statements an engine sends to the database."""
+
+    def __init__(self, container: Container) -> None:
+        self.statements: list[str] = []
+        event.listen(container.engine.sync_engine, "before_cursor_execute", self._on)
+
+    def _on(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.statements.append(statement)
+
+
+def test_200_concurrent_requests_for_a_cold_ranking_make_one_query(
+    postgres_url: str, valkey_url: str, tmp_path: Path
+) -> None:
+    config = Config(data_dir=tmp_path, database_url=postgres_url, valkey_url=valkey_url)
+    asyncio.run(_load_and_project(build(config)))
+    # The API projects nothing in the background, so every statement counted
+    # below is one that a request made; no copy has been made yet.
+    container = build(config)
+
+    async def burst() -> tuple[list[Any], list[str]]:
+        app = create_app(container, run_projections=False)
+        async with AsyncTestClient(app=app) as client:
+            count = StatementCount(container)
+            responses = await asyncio.gather(
+                *(client.get("/api/dips/ranking") for _ in range(200))
+            )
+            return responses, count.statements
+
+    responses, statements = asyncio.run(burst())
+
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.content for r in responses}) == 1
+    assert [row["ticker"] for row in responses[0].json()] != []
+    assert len(statements) == 1, statements
+    assert "dip_states" in statements[0]
+
+
+def test_two_processes_missing_one_key_together_load_it_once(valkey_url: str) -> None:
+    """Two stores stand for two API processes: each has its own in-process wait."""
+    calls = 0
+
+    async def slow_load() -> bytes:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.2)
+        return b'["ranked"]'
+
+    async def burst() -> list[bytes]:
+        first, second = ValkeyHotStore(valkey_url), ValkeyHotStore(valkey_url)
+        try:
+            reads = [
+                store.read("ranking:365", slow_load)
+                for _ in range(100)
+                for store in (first, second)
+            ]
+            return await asyncio.gather(*reads)
+        finally:
+            await first.close()
+            await second.close()
+
+    bodies = asyncio.run(burst())
+
+    assert calls == 1
+    assert bodies == [b'["ranked"]'] * 200
+
+
+def test_a_lock_that_outlived_its_owner_is_not_released_by_it(
+    valkey_url: str,
+) -> None:
+    """A load slower than the lock: a second loader takes over, the first cannot
+    then delete the second's lock."""
+
+    async def race() -> tuple[int, bytes | None]:
+        store = ValkeyHotStore(valkey_url, lock_seconds=0.1)
+        other = ValkeyHotStore(valkey_url, lock_seconds=5.0)
+        calls = 0
+
+        async def slow() -> bytes:
+            nonlocal calls
+            calls += 1
+            await asyncio.sleep(0.3)
+            return b"slow"
+
+        held = asyncio.create_task(store.read("k", slow))
+        await asyncio.sleep(0.15)  # the first lock has expired
+        second = asyncio.create_task(other.read("k", slow))
+        await held
+        lock_after_first_finished = await other.client.get("stonkmarket:hot:0:k:lock")
+        await second
+        await store.close()
+        await other.close()
+        return calls, lock_after_first_finished
+
+    calls, lock = asyncio.run(race())
+    assert calls == 2
+    assert lock is not None  # still the second loader's
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def own_valkey(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A Valkey-protocol server of this test's own, which the test may stop."""
+    server = shutil.which("valkey-server") or shutil.which("redis-server")
+    if server is None:
+        pytest.skip("no valkey-server or redis-server to start")
+    port = _free_port()
+    arguments = ["--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    arguments += ["--appendonly", "no", "--dir", str(tmp_path)]
+    process = subprocess.Popen([server, *arguments], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            valkey.Valkey.from_url(url).ping()
+            break
+        except valkey.exceptions.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    yield url, process
+    process.kill()
+    process.wait()
+
+
+def test_with_valkey_stopped_reads_answer_from_postgres_and_health_degrades(
+    postgres_url: str,
+    tmp_path: Path,
+    own_valkey: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    url, server = own_valkey
+    config = Config(data_dir=tmp_path, database_url=postgres_url, valkey_url=url)
+    with TestClient(app=create_app(build(config))) as client:
+        client.post("/api/symbols", json={"ticker": "ACME"}).raise_for_status()
+        bars = [
+            {"date": "2024-01-02", "close": 100.0},
+            {"date": "2024-01-03", "close": 80.0},
+        ]
+        client.post("/api/symbols/ACME/prices", json={"bars": bars})
+        assert client.get("/api/health").json()["status"] == "ok"
+        before = client.get("/api/dips/ranking").json()
+
+        server.kill()
+        server.wait()
+        later = [{"date": "2024-01-04", "close": 60.0}]
+        written = client.post("/api/symbols/ACME/prices", json={"bars": later})
+        during = client.get("/api/dips/ranking")
+        health = client.get("/api/health")
+        ready = client.get("/api/health/ready")
+
+    assert before[0]["dip_stock"] == pytest.approx(0.2)
+    assert written.status_code == 201
+    assert during.status_code == 200
+    assert during.json()[0]["dip_stock"] == pytest.approx(0.4)
+    assert health.status_code == 200
+    assert health.json()["status"] == "degraded"
+    assert health.json()["cache"] == "unavailable"
+    assert ready.status_code == 200
+
+
+def test_a_change_made_while_valkey_was_paused_is_not_hidden_by_an_old_copy(
+    postgres_url: str, valkey_url: str, tmp_path: Path
+) -> None:
+    """Valkey keeps its copies through a pause; the first read after it must
+    still see the write made during the pause, which lives in PostgreSQL."""
+    config = Config(data_dir=tmp_path, database_url=postgres_url, valkey_url=valkey_url)
+    admin = valkey.Valkey.from_url(valkey_url)
+    with TestClient(app=create_app(build(config))) as client:
+        client.post("/api/symbols", json={"ticker": "ACME"}).raise_for_status()
+        bars = [
+            {"date": "2024-01-02", "close": 100.0},
+            {"date": "2024-01-03", "close": 80.0},
+        ]
+        client.post("/api/symbols/ACME/prices", json={"bars": bars})
+        before = client.get("/api/dips/ranking").json()
+
+        admin.execute_command("CLIENT", "PAUSE", "2500", "ALL")
+        later = [{"date": "2024-01-04", "close": 60.0}]
+        written = client.post("/api/symbols/ACME/prices", json={"bars": later})
+        during = client.get("/api/dips/ranking").json()
+        time.sleep(3.0)  # the pause ends and the store tries Valkey again
+        after = client.get("/api/dips/ranking").json()
+    admin.close()
+
+    assert written.status_code == 201
+    assert [r[0]["dip_stock"] for r in (before, during, after)] == pytest.approx(
+        [0.2, 0.4, 0.4]
+    )
+
+
+def test_health_is_503_while_the_database_is_gone_and_reads_fail_cleanly(
+    postgres_url: str, valkey_url: str, tmp_path: Path
+) -> None:
+    config = Config(data_dir=tmp_path, database_url=postgres_url, valkey_url=valkey_url)
+    database = postgres_url.rsplit("/", 1)[1]
+    with TestClient(app=create_app(build(config))) as client:
+        assert client.get("/api/health").status_code == 200
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(
+                psycopg.sql.SQL("DROP DATABASE {} WITH (FORCE)").format(
+                    psycopg.sql.Identifier(database)
+                )
+            )
+        health = client.get("/api/health")
+        ready = client.get("/api/health/ready")
+        symbols = client.get("/api/symbols")
+
+    assert health.status_code == 503
+    assert health.json()["status"] == "unavailable"
+    assert health.json()["database"] == "unavailable"
+    assert ready.status_code == 503
+    assert symbols.status_code == 503
