@@ -1,10 +1,12 @@
 """Measure the production profile on PostgreSQL: bar ingest, replay and appends.
 
-Each figure is a count over the wall seconds of one run: bars of the bundled
-sample recorded per second through RecordPrices, alone and with the projections
-catching up; events per second of a rebuild of every projection; and events
-appended per second by one writer process, then by four started together, each
-running small symbol commands through the command handlers.
+Every figure is a count over the wall seconds of one run:
+
+- bars of the bundled sample recorded per second through RecordPrices, alone
+  and together with the projections catching up.
+- events replayed per second when every projection is rebuilt over the sample.
+- events appended per second by one writer process, then by four started
+  together, each running small symbol commands through the command handlers.
 
     .venv/bin/python scripts/bench_production.py
 
@@ -55,9 +57,10 @@ from stonkmarket.interfaces.cli.demo import load_sample
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ACTOR = "system:bench"
 WRITER_PROCESSES = (1, 4)
-# Each command reloads its symbol by replaying every event of it, because the
-# store takes no snapshots. So the changes are spread over several symbols: one
-# symbol changed hundreds of times would measure that replay, not the append.
+# Each command reloads its symbol by replaying all of the symbol's events,
+# because the store takes no snapshots. The changes are spread over many symbols
+# because one symbol changed hundreds of times would measure that replay instead
+# of the append.
 SYMBOLS_PER_WRITER = 50
 CHANGES_PER_SYMBOL = 25
 START_TIMEOUT_SECONDS = 60.0
@@ -108,8 +111,8 @@ async def measure_bar_ingest(config: Config) -> None:
     container = build(config)
     await container.start()
     try:
-        # Watched tickers and the benchmark as the demo sets them, so projecting
-        # the bars computes every ticker's signals and dip history as in use.
+        # Watch the stocks and set the benchmark as the demo does, so projecting
+        # the bars computes each stock's signals and dip history.
         settings = {"benchmark": source.benchmark, "missing_quality": "skip"}
         change_settings(container.store, ChangeSettings(changes=settings, actor=ACTOR))
         for ticker in source.tickers():
@@ -130,9 +133,9 @@ async def measure_bar_ingest(config: Config) -> None:
     print_row("  bars recorded/s, commands only", bars / write_seconds)
     print_row("  bars recorded/s, commands and projection", bars / total_seconds)
     print_note(
-        f"commands {write_seconds:.2f} s, projection catch-up"
-        f" {total_seconds - write_seconds:.2f} s; the 20 stocks are watched and"
-        " ^GSPC is the benchmark, as in the demo"
+        f"The commands took {write_seconds:.2f} s and the projection catch-up"
+        f" {total_seconds - write_seconds:.2f} s. The {len(batches) - 1} stocks are"
+        f" watched and {source.benchmark} is the benchmark, as in the demo."
     )
 
 
@@ -151,23 +154,26 @@ async def measure_replay(config: Config) -> None:
     finally:
         await container.close()
     if applied != head:
-        raise RuntimeError(f"the rebuild applied {applied} events, the head is {head}")
+        raise RuntimeError(
+            f"rebuild applied {applied} events but the event store holds {head};"
+            " rerun with no other process writing to the benchmark database"
+        )
 
     bars = sum(len(source.fetch(ticker)) for ticker in tickers)
     print(f"runner.rebuild() over the loaded sample, {head} events")
     print_row("  events replayed/s", head / seconds)
     print_row("  bars replayed/s", bars / seconds)
     print_note(
-        f"rebuild {seconds:.2f} s; load_sample stored {stored} more commands first."
-        f" {len(tickers)} of the events hold the {bars:,} bars, each one ticker's"
-        " whole history, so few events take most of the time."
+        f"The rebuild took {seconds:.2f} s. Before it, load_sample stored {stored}"
+        f" more commands. {len(tickers)} of the events hold the {bars:,} bars, each"
+        " one ticker's whole history, so a few events take most of the time."
     )
 
 
 def run_writer(
     config: Config, tickers: list[str], barrier: Barrier, done: Queue[str]
 ) -> None:
-    """Add each ticker, then change their thresholds in turn: one event a command.
+    """Add each ticker, then change their thresholds in turn, one event per command.
 
     Runs in its own process. Waits at `barrier` so that every writer starts at
     once, then puts "" on `done` after its last command, or the error.
@@ -193,7 +199,7 @@ def run_writer(
 
 
 def time_writers(config: Config, writers: list[list[str]]) -> float:
-    """Run one writer process per ticker list, started together; return seconds."""
+    """Run one writer process per ticker list, all at once, and return the seconds."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(len(writers) + 1)
     done: Queue[str] = context.Queue()
@@ -228,8 +234,8 @@ def measure_appends(config: Config) -> None:
     try:
         for count in WRITER_PROCESSES:
             writers = [
-                [f"W{count}-{w}-{n}" for n in range(SYMBOLS_PER_WRITER)]
-                for w in range(count)
+                [f"W{count}-{writer}-{n}" for n in range(SYMBOLS_PER_WRITER)]
+                for writer in range(count)
             ]
             before = container.store.head()
             seconds = time_writers(config, writers)

@@ -31,7 +31,8 @@ def test_settings_change_is_one_event_and_one_audit_row(
         json={"quality_gate": 55},
         headers={"X-Request-ID": "req-42"},
     )
-    rows = client.get("/api/audit", params={"subject": "dipfinder_settings"}).json()
+    page = client.get("/api/audit", params={"subject": "dipfinder_settings"}).json()
+    rows = page["entries"]
 
     assert (
         container.store.head() == head + 2
@@ -63,7 +64,7 @@ def test_symbol_changes_are_audited_with_before_and_after(client: Client) -> Non
     client.put("/api/symbols/KO", json={"min_dip_pct": 0.2, "min_days": 3})
     client.delete("/api/symbols/KO")
 
-    rows = client.get("/api/audit", params={"subject": "symbol:KO"}).json()
+    rows = client.get("/api/audit", params={"subject": "symbol:KO"}).json()["entries"]
 
     assert [(r["action"], r["before"], r["after"]) for r in rows] == [
         ("symbol_removed", {"min_dip_pct": 0.2, "min_days": 3}, None),
@@ -76,17 +77,49 @@ def test_symbol_changes_are_audited_with_before_and_after(client: Client) -> Non
     ]
 
 
-def test_audit_pages_with_before(client: Client) -> None:
+def test_audit_pages_follow_the_cursor_to_the_oldest_change(client: Client) -> None:
+    for ticker in ("A", "B", "C", "D", "E"):
+        client.post("/api/symbols", json={"ticker": ticker})
+
+    pages = [client.get("/api/audit", params={"limit": 2}).json()]
+    while pages[-1]["next_cursor"] is not None:
+        cursor = pages[-1]["next_cursor"]
+        pages.append(
+            client.get("/api/audit", params={"limit": 2, "cursor": cursor}).json()
+        )
+
+    assert [[r["subject"] for r in page["entries"]] for page in pages] == [
+        ["symbol:E", "symbol:D"],
+        ["symbol:C", "symbol:B"],
+        ["symbol:A"],
+    ]
+
+
+def test_a_full_last_page_has_no_cursor(client: Client) -> None:
+    for ticker in ("A", "B"):
+        client.post("/api/symbols", json={"ticker": ticker})
+
+    page = client.get("/api/audit", params={"limit": 2}).json()
+
+    assert len(page["entries"]) == 2
+    assert page["next_cursor"] is None
+
+
+def test_audit_filters_by_time_since_inclusive_until_exclusive(
+    client: Client,
+) -> None:
     for ticker in ("A", "B", "C"):
         client.post("/api/symbols", json={"ticker": ticker})
-    first_page = client.get("/api/audit", params={"limit": 2}).json()
+    entries = client.get("/api/audit").json()["entries"]
+    times = {e["subject"]: e["at"] for e in entries}
 
-    second_page = client.get(
-        "/api/audit", params={"limit": 2, "before": first_page[-1]["position"]}
-    ).json()
+    between = client.get(
+        "/api/audit", params={"since": times["symbol:B"], "until": times["symbol:C"]}
+    ).json()["entries"]
+    after_all = client.get("/api/audit", params={"since": "2999-01-01"}).json()
 
-    assert [r["subject"] for r in first_page] == ["symbol:C", "symbol:B"]
-    assert [r["subject"] for r in second_page] == ["symbol:A"]
+    assert [e["subject"] for e in between] == ["symbol:B"]
+    assert after_all == {"entries": [], "next_cursor": None}
 
 
 def test_latest_lists_best_final_score_first(client: Client) -> None:

@@ -20,6 +20,10 @@ Client = TestClient[Any]
         ("/api/dips/NOPE/info", {}, 404, "ticker"),
         ("/api/dips/A$B/info", {}, 422, "ticker"),
         ("/api/audit", {"limit": 0}, 422, "limit"),
+        ("/api/audit", {"cursor": "not-a-cursor"}, 400, "cursor"),
+        ("/api/audit", {"cursor": "eyJiZWZvcmUiOjB9"}, 400, "cursor"),
+        ("/api/audit", {"since": "yesterday"}, 400, "since"),
+        ("/api/audit", {"until": "2026-13-01"}, 400, "until"),
         ("/api/dipfinder/signals/KO", {"benchmark": "S&P"}, 422, "benchmark"),
     ],
 )

@@ -7,7 +7,8 @@ ApplicationError
  ├── UnknownTickerError     a price source has nothing for a ticker
  ├── PriceSourceError       a price source failed or answered nonsense
  │    └── SourceRateLimitedError  the source keeps refusing for too many requests
- └── ProjectionTimeoutError the read models did not catch up in time
+ ├── ProjectionTimeoutError the read models did not catch up in time
+ └── InvalidQueryError      a query parameter cannot be read
 """
 
 from __future__ import annotations
@@ -49,3 +50,7 @@ class SourceRateLimitedError(PriceSourceError):
 
 class ProjectionTimeoutError(ApplicationError):
     """Raised when the read models do not reach a position in time."""
+
+
+class InvalidQueryError(ApplicationError):
+    """Raised when a query parameter, such as a page cursor, cannot be read."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from stonkmarket.application.audit_pages import AuditFilter, AuditPage, encode_cursor
 from stonkmarket.application.errors import NotFoundError
 from stonkmarket.application.read_models import ReadModels
 from stonkmarket.application.signals import build_signal, thresholds_for
 from stonkmarket.application.views import (
-    AuditEntry,
     Chart,
     FundamentalsView,
     HistoryRow,
@@ -238,18 +238,15 @@ class Queries:
         since = last - dt.timedelta(days=days - 1)
         return await self.views.history(ticker, window, since)
 
-    async def audit(
-        self,
-        *,
-        subject: str | None = None,
-        actor: str | None = None,
-        before_position: int | None = None,
-        limit: int = 50,
-    ) -> list[AuditEntry]:
+    async def audit(self, audit_filter: AuditFilter, limit: int = 50) -> AuditPage:
         """Configuration changes, newest first, `limit` at a time."""
         check_limit(limit)
-        return await self.views.audit(
-            subject=subject, actor=actor, before_position=before_position, limit=limit
+        entries = await self.views.audit(audit_filter, limit + 1)
+        more = len(entries) > limit
+        page = entries[:limit]
+        return AuditPage(
+            entries=page,
+            next_cursor=encode_cursor(page[-1].position) if more else None,
         )
 
     async def _series(self, ticker: str, as_of: dt.date | None) -> PriceSeries | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
+from stonkmarket.application.audit_pages import AuditFilter
 from stonkmarket.application.views import (
     AuditEntry,
     Chart,
@@ -43,10 +44,5 @@ class ReadModels(Protocol):
         self, ticker: str, window: int | None, since: dt.date | None
     ) -> list[HistoryRow]: ...
     async def audit(
-        self,
-        *,
-        subject: str | None,
-        actor: str | None,
-        before_position: int | None,
-        limit: int,
+        self, audit_filter: AuditFilter, limit: int
     ) -> list[AuditEntry]: ...

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from stonkmarket.application.audit_pages import AuditFilter
 from stonkmarket.application.views import (
     AuditEntry,
     Chart,
@@ -155,22 +156,20 @@ class SqlReadModels:
             rows = (await conn.execute(query)).all()
         return [signal_from_row(row) for row in rows]
 
-    async def audit(
-        self,
-        *,
-        subject: str | None,
-        actor: str | None,
-        before_position: int | None,
-        limit: int,
-    ) -> list[AuditEntry]:
+    async def audit(self, audit_filter: AuditFilter, limit: int) -> list[AuditEntry]:
         """Configuration changes, newest first."""
         query = select(audit_log).order_by(audit_log.c.position.desc()).limit(limit)
-        if subject is not None:
-            query = query.where(audit_log.c.subject == subject)
-        if actor is not None:
-            query = query.where(audit_log.c.actor == actor)
-        if before_position is not None:
-            query = query.where(audit_log.c.position < before_position)
+        wanted = audit_filter
+        if wanted.subject is not None:
+            query = query.where(audit_log.c.subject == wanted.subject)
+        if wanted.actor is not None:
+            query = query.where(audit_log.c.actor == wanted.actor)
+        if wanted.since is not None:
+            query = query.where(audit_log.c.at >= wanted.since)
+        if wanted.until is not None:
+            query = query.where(audit_log.c.at < wanted.until)
+        if wanted.before_position is not None:
+            query = query.where(audit_log.c.position < wanted.before_position)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [AuditEntry(**row._asdict()) for row in rows]

@@ -7,8 +7,21 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import QueryParameter
 
-from stonkmarket.application.views import AuditEntry
+from stonkmarket.application.audit_pages import (
+    AuditFilter,
+    AuditPage,
+    decode_cursor,
+    parse_instant,
+)
 from stonkmarket.interfaces.http.context import AppContainer
+
+Instant = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=64,
+        description="an ISO 8601 date or date-time; UTC when it has no offset",
+    ),
+]
 
 
 class AuditController(Controller):
@@ -26,15 +39,26 @@ class AuditController(Controller):
         actor: Annotated[
             str | None, QueryParameter(description="who changed it")
         ] = None,
-        before: Annotated[
-            int | None,
+        since: Instant = None,
+        until: Instant = None,
+        limit: Annotated[int, QueryParameter(description="rows, 1 to 500")] = 50,
+        cursor: Annotated[
+            str | None,
             QueryParameter(
-                ge=1, le=2**62, description="only entries older than this position"
+                max_length=200,
+                description="next_cursor of the previous page, unchanged",
             ),
         ] = None,
-        limit: Annotated[int, QueryParameter(description="rows, 1 to 500")] = 50,
-    ) -> list[AuditEntry]:
-        """Return configuration changes, newest first; page with `before`."""
-        return await container.queries.audit(
-            subject=subject, actor=actor, before_position=before, limit=limit
+    ) -> AuditPage:
+        """Return configuration changes, newest first, a page at a time.
+
+        `since` is inclusive and `until` exclusive.
+        """
+        audit_filter = AuditFilter(
+            subject=subject,
+            actor=actor,
+            since=parse_instant(since, "since"),
+            until=parse_instant(until, "until"),
+            before_position=None if cursor is None else decode_cursor(cursor),
         )
+        return await container.queries.audit(audit_filter, limit)
