@@ -1,12 +1,10 @@
 """Measure the production profile on PostgreSQL: bar ingest, replay and appends.
 
-Every figure is a count over the wall seconds of one run:
-
-- bars of the bundled sample recorded per second through RecordPrices, alone
-  and together with the projections catching up.
-- events replayed per second when every projection is rebuilt over the sample.
-- events appended per second by one writer process, then by four started
-  together, each running small symbol commands through the command handlers.
+Each figure is a count over the wall seconds of one run. It times the bars of
+the bundled sample recorded per second through RecordPrices, without and with
+projecting them, and the events per second of a rebuild of every projection.
+Then it times events appended per second through the command handlers by one
+writer process, and by four at once.
 
     .venv/bin/python scripts/bench_production.py
 
@@ -24,6 +22,7 @@ import os
 import platform
 import tempfile
 import textwrap
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -42,6 +41,7 @@ from stonkmarket.application.commands import (
     RecordPrices,
     UpdateSymbol,
 )
+from stonkmarket.application.event_store import EventStore
 from stonkmarket.application.handlers import (
     add_symbol,
     change_settings,
@@ -57,10 +57,9 @@ from stonkmarket.interfaces.cli.demo import load_sample
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ACTOR = "system:bench"
 WRITER_PROCESSES = (1, 4)
-# Each command reloads its symbol by replaying all of the symbol's events,
-# because the store takes no snapshots. The changes are spread over many symbols
-# because one symbol changed hundreds of times would measure that replay instead
-# of the append.
+# Each command replays all events of its symbol, because the store takes no
+# snapshots. So the changes are spread over many symbols, because one symbol
+# changed hundreds of times would measure that replay instead of the append.
 SYMBOLS_PER_WRITER = 50
 CHANGES_PER_SYMBOL = 25
 START_TIMEOUT_SECONDS = 60.0
@@ -155,8 +154,8 @@ async def measure_replay(config: Config) -> None:
         await container.close()
     if applied != head:
         raise RuntimeError(
-            f"rebuild applied {applied} events but the event store holds {head};"
-            " rerun with no other process writing to the benchmark database"
+            f"rebuild replayed {applied} events, not the {head} stored. Rerun it"
+            " with no other process writing to the benchmark database."
         )
 
     bars = sum(len(source.fetch(ticker)) for ticker in tickers)
@@ -170,32 +169,38 @@ async def measure_replay(config: Config) -> None:
     )
 
 
+def change_symbols(store: EventStore, tickers: list[str]) -> None:
+    """Add each ticker, then change their thresholds in turn, one event per command."""
+    for ticker in tickers:
+        add_symbol(store, AddSymbol(ticker=ticker, actor=ACTOR))
+    for change in range(CHANGES_PER_SYMBOL):
+        for ticker in tickers:
+            days = 1 + change % 2
+            update_symbol(
+                store, UpdateSymbol(ticker=ticker, min_days=days, actor=ACTOR)
+            )
+
+
 def run_writer(
     config: Config, tickers: list[str], barrier: Barrier, done: Queue[str]
 ) -> None:
-    """Add each ticker, then change their thresholds in turn, one event per command.
+    """Run `change_symbols` in this process once every writer waits at `barrier`.
 
-    Runs in its own process. Waits at `barrier` so that every writer starts at
-    once, then puts "" on `done` after its last command, or the error.
+    Puts "" on `done` after the last command, or the error when one fails.
     """
     configure_logging(level=logging.WARNING)
-    container = build(config)
     try:
-        barrier.wait(START_TIMEOUT_SECONDS)
-        for ticker in tickers:
-            add_symbol(container.store, AddSymbol(ticker=ticker, actor=ACTOR))
-        for change in range(CHANGES_PER_SYMBOL):
-            for ticker in tickers:
-                days = 1 + change % 2
-                command = UpdateSymbol(ticker=ticker, min_days=days, actor=ACTOR)
-                update_symbol(container.store, command)
-        done.put("")
+        container = build(config)
+        try:
+            barrier.wait(START_TIMEOUT_SECONDS)
+            change_symbols(container.store, tickers)
+            done.put("")
+        finally:
+            asyncio.run(container.close())
     except Exception as exc:
         barrier.abort()
         done.put(f"the writer of {tickers[0]} to {tickers[-1]} failed: {exc!r}")
         raise
-    finally:
-        asyncio.run(container.close())
 
 
 def time_writers(config: Config, writers: list[list[str]]) -> float:
@@ -210,7 +215,13 @@ def time_writers(config: Config, writers: list[list[str]]) -> float:
     for process in processes:
         process.start()
     try:
-        barrier.wait(START_TIMEOUT_SECONDS)
+        try:
+            barrier.wait(START_TIMEOUT_SECONDS)
+        except threading.BrokenBarrierError:
+            raise RuntimeError(
+                "a writer process failed or was not ready within"
+                f" {START_TIMEOUT_SECONDS:g} s. Its traceback is printed above."
+            ) from None
         started = time.perf_counter()
         for _ in processes:
             error = done.get(timeout=FINISH_TIMEOUT_SECONDS)

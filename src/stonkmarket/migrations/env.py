@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from stonkmarket.infrastructure.tables import metadata
+
+# Key of the PostgreSQL advisory lock held while the schema is migrated.
+MIGRATION_LOCK = 7_361_024_820
 
 
 def _run(connection: Connection) -> None:
@@ -18,6 +22,12 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Processes that start together migrate one after the other; the
+            # later ones find the schema current and change nothing.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
         context.run_migrations()
 
 
