@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from stonkmarket.infrastructure.config import Config, ConfigError, load_config
 
@@ -15,6 +16,7 @@ CHANGED = {
     "HOST": "0.0.0.0",
     "PORT": "9001",
     "LOG_FORMAT": "json",
+    "VALKEY_URL": "redis://cache.internal:6379/2",
 }
 
 
@@ -68,3 +70,18 @@ def test_database_url_selects_postgres_for_both_stores() -> None:
 def test_database_url_of_another_kind_is_refused() -> None:
     with pytest.raises(ConfigError, match="DATABASE_URL must be a PostgreSQL URL"):
         load_config({"DATABASE_URL": "mysql://root@127.0.0.1/stonk"})
+
+
+def test_valkey_url_of_another_kind_is_refused() -> None:
+    with pytest.raises(ConfigError, match="VALKEY_URL must be a Valkey URL"):
+        load_config({"VALKEY_URL": "http://127.0.0.1:6379"})
+
+
+def test_compose_file_runs_two_api_replicas_beside_postgres_and_valkey() -> None:
+    compose = yaml.safe_load((ENV_EXAMPLE.parent / "docker-compose.yml").read_text())
+    services = compose["services"]
+
+    assert {"postgres", "valkey", "migrate", "api"} <= set(services)
+    assert services["api"]["deploy"]["replicas"] == 2
+    assert services["api"]["environment"]["VALKEY_URL"].startswith("redis://valkey")
+    assert "healthcheck" in services["valkey"]
