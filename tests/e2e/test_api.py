@@ -235,8 +235,21 @@ def test_health_reports_no_lag_once_caught_up(client: Client) -> None:
 
     health = client.get("/api/health").json()
 
-    assert health == {"status": "ok", "position": 1, "head": 1, "lag": 0}
-    assert client.get("/api/health/ready").json() == {"status": "ready"}
+    assert health == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "ok",
+        "cache_kind": "in-process",
+        "position": 1,
+        "head": 1,
+        "lag": 0,
+    }
+    assert client.get("/api/health/ready").json() == {
+        "status": "ready",
+        "database": "ok",
+        "cache": "ok",
+        "cache_kind": "in-process",
+    }
     assert client.get("/api/health/live").json() == {"status": "alive"}
 
 
