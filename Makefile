@@ -33,8 +33,10 @@ lint: install
 	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/mypy
 
-bench: install
+bench: install  ## the PostgreSQL and HTTP figures need the servers of make test
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_production.py
+	$(BIN)/python scripts/bench_http.py
 
 sample:  ## rebuild the bundled sample from the skfolio wheel
 	$(BIN)/python -m pip install --quiet skfolio

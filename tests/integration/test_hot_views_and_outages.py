@@ -134,7 +134,7 @@ def test_a_lock_that_outlived_its_owner_is_not_released_by_it(
         await asyncio.sleep(0.15)  # the first lock has expired
         second = asyncio.create_task(other.read("k", slow))
         await held
-        lock_after_first_finished = await other.client.get("stonkmarket:hot:0:k:lock")
+        lock_after_first_finished = await other.client.get("stonkmarket:hot:k:lock:0")
         await second
         await store.close()
         await other.close()

@@ -1,10 +1,10 @@
 """Hot stores: this process's memory, or Valkey shared by every process.
 
 Both keep a generation number that moves on after each committed projection
-batch. A copy is filed under the generation that was current when its load
+batch. A copy is stamped with the generation that was current when its load
 began, and every load begins after that generation's batch was committed, so
-a copy is never older than the views it is filed under; moving the
-generation on forgets every older copy at once.
+a copy is never older than the views its stamp stands for; moving the
+generation on retires every older copy at once.
 """
 
 from __future__ import annotations
@@ -92,12 +92,6 @@ class InProcessHotStore:
         self._copies.clear()
 
 
-# One round trip for a read: the generation, then the copy filed under it.
-READ_SCRIPT = """
-local generation = redis.call('GET', KEYS[1]) or '0'
-return {generation, redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])}
-"""
-
 # Delete a lock only while it still holds the caller's token.
 RELEASE_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -110,10 +104,13 @@ return 0
 class ValkeyHotStore:
     """Hot copies in Valkey, shared by every API process and projector.
 
-    A miss takes a short lock in Valkey, so a burst of requests from several
-    processes makes one database query; the others wait for the copy. When
-    Valkey does not answer, reads go to the database and the store retries
-    Valkey after `retry_seconds`.
+    Each copy is stored under its view's key, stamped with its generation
+    (`<generation>\n<body>`); a read fetches the generation and the copy in
+    one MGET and uses the copy only when the stamps agree. A miss takes a
+    short lock in Valkey, so a burst of requests from several processes makes
+    one database query; the others wait for the copy. When Valkey does not
+    answer, reads go to the database and the store retries Valkey after
+    `retry_seconds`.
     """
 
     def __init__(
@@ -135,7 +132,6 @@ class ValkeyHotStore:
         self.ttl_seconds = ttl_seconds
         self.lock_seconds = lock_seconds
         self.retry_seconds = retry_seconds
-        self._read = self.client.register_script(READ_SCRIPT)
         self._release = self.client.register_script(RELEASE_SCRIPT)
         self._flights = SingleFlight()
         self._down_until = 0.0
@@ -150,29 +146,31 @@ class ValkeyHotStore:
     async def read(self, key: str, load: Load) -> bytes:
         if self._is_down():
             return await load()
+        stored = f"{self.prefix}:{key}"
         try:
             await self._settle_owed_change()
-            generation, body = await self._read(
-                keys=[self._generation_key], args=[f"{self.prefix}:", key]
-            )
+            generation, copy = await self.client.mget(self._generation_key, stored)
         except (ValkeyError, OSError) as exc:
             self._went_down(exc)
             return await load()
+        stamp = generation or b"0"
+        body = _unstamped(copy, stamp)
         if body is not None:
-            return bytes(body)
-        filed = f"{self.prefix}:{generation.decode()}:{key}"
-        return await self._flights.run(filed, lambda: self._load_once(filed, load))
+            return body
+        return await self._flights.run(
+            f"{stamp.decode()}:{key}", lambda: self._load_once(stored, stamp, load)
+        )
 
-    async def _load_once(self, filed: str, load: Load) -> bytes:
+    async def _load_once(self, stored: str, stamp: bytes, load: Load) -> bytes:
         """Load under a cluster-wide lock, or wait for the process that holds it."""
-        lock = f"{filed}:lock"
+        lock = f"{stored}:lock:{stamp.decode()}"
         token = secrets.token_hex(16)
         try:
             won = await self.client.set(
                 lock, token, nx=True, px=int(self.lock_seconds * 1000)
             )
             if not won:
-                waited = await self._wait_for(filed)
+                waited = await self._wait_for(stored, stamp)
                 if waited is not None:
                     return waited
                 return await load()
@@ -182,37 +180,39 @@ class ValkeyHotStore:
         try:
             body = await load()
             with contextlib.suppress(ValkeyError, OSError):
-                await self.client.set(filed, body, ex=self.ttl_seconds)
+                await self._keep(stored, stamp, body)
             return body
         finally:
             with contextlib.suppress(ValkeyError, OSError):
                 await self._release(keys=[lock], args=[token])
 
-    async def _wait_for(self, filed: str) -> bytes | None:
+    async def _wait_for(self, stored: str, stamp: bytes) -> bytes | None:
         """Poll for the copy another process is loading, up to the lock's life."""
         deadline = time.monotonic() + self.lock_seconds
         delay = 0.005
         while time.monotonic() < deadline:
             await asyncio.sleep(delay)
-            body = await self.client.get(filed)
+            body = _unstamped(await self.client.get(stored), stamp)
             if body is not None:
-                return bytes(body)
+                return body
             delay = min(delay * 2, 0.05)
         return None
+
+    async def _keep(self, stored: str, stamp: bytes, body: bytes) -> None:
+        await self.client.set(stored, stamp + b"\n" + body, ex=self.ttl_seconds)
 
     async def refresh(self, key: str, load: Load) -> None:
         if self._is_down():
             return
         try:
             await self._settle_owed_change()
-            generation = await self.client.get(self._generation_key) or b"0"
+            stamp = await self.client.get(self._generation_key) or b"0"
         except (ValkeyError, OSError) as exc:
             self._went_down(exc)
             return
         body = await load()
-        filed = f"{self.prefix}:{generation.decode()}:{key}"
         try:
-            await self.client.set(filed, body, ex=self.ttl_seconds)
+            await self._keep(f"{self.prefix}:{key}", stamp, body)
         except (ValkeyError, OSError) as exc:
             self._went_down(exc)
 
@@ -254,3 +254,11 @@ class ValkeyHotStore:
             log.warning("valkey_unavailable", error=str(exc))
         self._error = f"{type(exc).__name__}: {exc}"
         self._down_until = time.monotonic() + self.retry_seconds
+
+
+def _unstamped(copy: bytes | None, stamp: bytes) -> bytes | None:
+    """Return the body of a copy stamped with `stamp`, else None."""
+    if copy is None:
+        return None
+    copy_stamp, _, body = copy.partition(b"\n")
+    return body if copy_stamp == stamp else None
