@@ -78,7 +78,9 @@ def fresh_database() -> Iterator[str]:
         user=url.username,
         autocommit=True,
     )
-    admin.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
+    admin.execute(
+        psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name))
+    )
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
