@@ -10,13 +10,19 @@ import msgspec
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from stonkmarket.infrastructure.security_config import (
+    SecurityConfig,
+    SecurityConfigError,
+    load_security,
+)
+
 
 class ConfigError(Exception):
     """Raised when an environment variable contains an unusable value."""
 
 
 class Config(msgspec.Struct, frozen=True, kw_only=True):
-    """Settings of the data folder, the listen address and the log format."""
+    """Where data lives, where the API listens, and how it guards itself."""
 
     data_dir: Path = Path("var")
     host: str = "127.0.0.1"
@@ -24,6 +30,7 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     log_format: str = "console"
     database_url: str | None = None
     valkey_url: str | None = None
+    security: SecurityConfig = SecurityConfig()
 
     @property
     def uses_postgres(self) -> bool:
@@ -44,7 +51,7 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
-    """Read DATABASE_URL, VALKEY_URL, DATA_DIR, HOST, PORT and LOG_FORMAT."""
+    """Read every variable that .env.example lists."""
     env = os.environ if environ is None else environ
     port_text = env.get("PORT", "8000")
     is_number = port_text.isascii() and port_text.isdigit()
@@ -59,9 +66,14 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     valkey_url = env.get("VALKEY_URL") or None
     if valkey_url is not None:
         _check_valkey_url(valkey_url)
+    try:
+        security = load_security(env)
+    except SecurityConfigError as exc:
+        raise ConfigError(str(exc)) from exc
     return Config(
         database_url=database_url,
         valkey_url=valkey_url,
+        security=security,
         data_dir=Path(env.get("DATA_DIR") or "var"),
         host=env.get("HOST", "127.0.0.1"),
         port=int(port_text),

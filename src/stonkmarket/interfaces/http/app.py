@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -20,13 +21,16 @@ from stonkmarket.interfaces.http.errors import EXCEPTION_HANDLERS
 from stonkmarket.interfaces.http.health import HealthController
 from stonkmarket.interfaces.http.middleware import request_id_middleware
 from stonkmarket.interfaces.http.projections import ProjectionController
+from stonkmarket.interfaces.http.security_headers import security_headers
 from stonkmarket.interfaces.http.symbols import SymbolController
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
+RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 
 
 def create_app(container: Container, *, run_projections: bool = True) -> Litestar:
     """Build the API over a wired container; the lifespan starts and stops it."""
+    security = container.config.security
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -65,6 +69,8 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
         dependencies={"container": Provide(lambda: container, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[request_id_middleware],
+        before_send=[security_headers(hsts=security.is_production)],
+        cors_config=_cors(security.cors_allowed_origins),
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
@@ -74,4 +80,18 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
             path=SCHEMA_PATH,
             render_plugins=[SwaggerRenderPlugin()],
         ),
+    )
+
+
+def _cors(origins: tuple[str, ...]) -> CORSConfig | None:
+    """Allow the named browser origins only; none when the list is empty."""
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(origins),
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+        expose_headers=["ETag", "X-Request-ID", "Retry-After", *RATE_LIMIT_HEADERS],
+        allow_credentials=True,
+        max_age=600,
     )
