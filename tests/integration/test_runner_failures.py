@@ -47,3 +47,28 @@ def test_bad_event_is_logged_and_passed(tmp_path: Path) -> None:
     assert [(f.projection, f.position, f.error) for f in runner.failures] == [
         ("fails_on_ko", 1, "cannot apply KO")
     ]
+
+
+def test_stop_ends_the_loop_even_when_a_hook_swallows_the_cancellation(
+    tmp_path: Path,
+) -> None:
+    container = build(Config(data_dir=tmp_path))
+
+    async def swallows_cancellation() -> None:
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            return  # as a client library that turns it into its own error does
+
+    async def run_and_stop() -> bool:
+        await container.start()
+        container.runner.on_idle = swallows_cancellation
+        task = asyncio.create_task(container.runner.run_forever(poll_seconds=0.01))
+        await asyncio.sleep(0.1)
+        container.runner.stop()
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=3)
+        await container.close()
+        return task in done
+
+    assert asyncio.run(run_and_stop())

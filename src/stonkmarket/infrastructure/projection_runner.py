@@ -71,6 +71,7 @@ class ProjectionRunner:
         # Called by the background loop each time it finds no event to apply.
         self.on_idle = on_idle
         self._one_batch_at_a_time = asyncio.Lock()
+        self._stopping = False
         self.failures: list[ProjectionFailure] = []
 
     async def position(self) -> int:
@@ -152,12 +153,21 @@ class ProjectionRunner:
         return applied
 
     async def run_forever(self, poll_seconds: float = 0.5) -> None:
-        """Keep the views current, polling the event store when idle."""
-        while True:
+        """Keep the views current, polling the event store when idle, until `stop`."""
+        while not self._stopping:
             if not await self.run_once():
                 if self.on_idle is not None:
                     await self._idle(self.on_idle)
                 await asyncio.sleep(poll_seconds)
+
+    def stop(self) -> None:
+        """Ask `run_forever` to return after the step it is taking.
+
+        A cancelled task can miss its cancellation when a client library turns
+        it into an error of its own, which the idle hook then logs; the flag
+        ends the loop all the same.
+        """
+        self._stopping = True
 
     async def _idle(self, hook: Hook) -> None:
         try:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import structlog
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
@@ -24,7 +25,10 @@ from stonkmarket.interfaces.http.projections import ProjectionController
 from stonkmarket.interfaces.http.security_headers import security_headers
 from stonkmarket.interfaces.http.symbols import SymbolController
 
+log = structlog.get_logger(__name__)
+
 MAX_BODY_BYTES = 4 * 1024 * 1024
+STOP_SECONDS = 10.0
 RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 
 
@@ -49,9 +53,7 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
             yield
         finally:
             if runner is not None:
-                runner.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await runner
+                await _stop(container, runner)
             await container.close()
 
     return Litestar(
@@ -81,6 +83,15 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
             render_plugins=[SwaggerRenderPlugin()],
         ),
     )
+
+
+async def _stop(container: Container, runner: asyncio.Task[None]) -> None:
+    """End the background runner, waiting at most STOP_SECONDS for its step."""
+    container.runner.stop()
+    runner.cancel()
+    done, _ = await asyncio.wait({runner}, timeout=STOP_SECONDS)
+    if not done:
+        log.warning("projection_runner_did_not_stop", waited_seconds=STOP_SECONDS)
 
 
 def _cors(origins: tuple[str, ...]) -> CORSConfig | None:
