@@ -35,7 +35,7 @@ def test_production_refuses_a_weak_secret_or_the_default_password(
 
 
 def test_the_refusal_says_how_to_generate_a_secret() -> None:
-    with pytest.raises(ConfigError, match="secrets.token_urlsafe"):
+    with pytest.raises(ConfigError, match=r"secrets\.token_urlsafe"):
         load_config({"ENVIRONMENT": "production"})
 
 
