@@ -174,10 +174,15 @@ class ValkeyHotStore:
                 if waited is not None:
                     return waited
                 return await load()
+            # The copy may have been kept between this reader's miss and its
+            # lock: the lock is free again once the earlier loader is done.
+            kept = _unstamped(await self.client.get(stored), stamp)
         except (ValkeyError, OSError) as exc:
             self._went_down(exc)
             return await load()
         try:
+            if kept is not None:
+                return kept
             body = await load()
             with contextlib.suppress(ValkeyError, OSError):
                 await self._keep(stored, stamp, body)
