@@ -2,17 +2,28 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import msgspec
 import pytest
 from sqlalchemy import select
 
+from stonkmarket.application.accounts import (
+    change_credentials,
+    change_role,
+    register_account,
+    revoke_tokens,
+)
 from stonkmarket.application.commands import (
     AddSymbol,
+    ChangeCredentials,
+    ChangeRole,
     ChangeSettings,
     RecordPrices,
+    RegisterAccount,
     RemoveSymbol,
+    RevokeTokens,
     UpdateSymbol,
 )
 from stonkmarket.application.handlers import (
@@ -24,11 +35,14 @@ from stonkmarket.application.handlers import (
 )
 from stonkmarket.domain.prices import PriceBatch
 from stonkmarket.infrastructure.config import Config
+from stonkmarket.infrastructure.passwords import Argon2PasswordHasher
 from stonkmarket.infrastructure.prices.sample import SamplePriceSource
 from stonkmarket.infrastructure.tables import VIEW_TABLES, projection_tracking
 from stonkmarket.interfaces.bootstrap import Container, build
 
 SOURCE = SamplePriceSource()
+HASHER = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+PASSWORD = "tulip canal morning"
 START = dt.date(2017, 1, 1)
 LAST_DAYS = 5
 
@@ -53,6 +67,25 @@ async def _history(container: Container) -> None:
     )
     await run(record_prices, RecordPrices(batch=restated, reason="vendor correction"))
     await run(change_settings, ChangeSettings(changes={"min_dip_abs": 0.05}))
+    await _account_history(container)
+
+
+async def _account_history(container: Container) -> None:
+    """Accounts registered, promoted, renamed, signed out, and a name reused."""
+    run = container.execute
+    register = partial(register_account, hasher=HASHER)
+    for username in ("root", "alice"):
+        await run(register, RegisterAccount(username=username, password=PASSWORD))
+    await run(change_role, ChangeRole(username="alice", role="admin", actor="root"))
+    rename = ChangeCredentials(
+        username="alice",
+        current_password=PASSWORD,
+        new_username="alicia",
+        new_password="harbour lantern quietly",
+    )
+    await run(partial(change_credentials, hasher=HASHER), rename)
+    await run(revoke_tokens, RevokeTokens(username="root"))
+    await run(register, RegisterAccount(username="alice", password=PASSWORD))
 
 
 def _slice(batch: PriceBatch, start: int, stop: int) -> PriceBatch:
@@ -92,6 +125,7 @@ def test_rebuild_gives_back_every_view_row_for_row(container: Container) -> None
 
     assert replayed == head
     assert len(live["dipfinder_signals"]) > 4 * 3
+    assert len(live["accounts"]) == 3
     assert rebuilt == live
 
 

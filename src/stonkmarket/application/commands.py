@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from stonkmarket.application.views import SymbolView
+from stonkmarket.application.views import AccountView, SymbolView
 from stonkmarket.domain.prices import PriceBatch
 
 
@@ -60,6 +60,48 @@ class RecordFundamentals(Command, frozen=True, kw_only=True):
     statements: dict[str, Any] | None = None
 
 
+class CredentialsCommand(Command, frozen=True, kw_only=True):
+    """A command that carries passwords in plaintext; its repr masks them."""
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
+        return f"{type(self).__name__}({fields})"
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        fields = []
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            masked = "password" in name and value is not None
+            fields.append((name, "***" if masked else value))
+        return fields
+
+
+class RegisterAccount(CredentialsCommand, frozen=True, kw_only=True):
+    username: str
+    password: str
+    role: str = "viewer"
+
+
+class ChangeCredentials(CredentialsCommand, frozen=True, kw_only=True):
+    """Change the username, the password or both; needs the current password."""
+
+    username: str
+    current_password: str
+    new_username: str | None = None
+    new_password: str | None = None
+
+
+class ChangeRole(Command, frozen=True, kw_only=True):
+    username: str
+    role: str
+
+
+class RevokeTokens(Command, frozen=True, kw_only=True):
+    """Sign an account out everywhere: revoke every token issued until now."""
+
+    username: str
+
+
 class Receipt(msgspec.Struct, frozen=True, kw_only=True):
     """What a handler returns: the subject and the position of its last event.
 
@@ -75,3 +117,9 @@ class SymbolReceipt(Receipt, frozen=True, kw_only=True):
     """A receipt with the symbol as this command left it."""
 
     symbol: SymbolView
+
+
+class AccountReceipt(Receipt, frozen=True, kw_only=True):
+    """A receipt with the account as this command left it."""
+
+    account: AccountView

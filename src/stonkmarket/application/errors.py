@@ -8,7 +8,9 @@ ApplicationError
  ├── PriceSourceError       a price source failed or answered nonsense
  │    └── SourceRateLimitedError  the source keeps refusing for too many requests
  ├── ProjectionTimeoutError the read models did not catch up in time
- └── InvalidQueryError      a query parameter cannot be read
+ ├── InvalidQueryError      a query parameter cannot be read
+ ├── WrongPasswordError     the current password given does not match
+ └── OwnRoleChangeError     an account requested a change of its own role
 """
 
 from __future__ import annotations
@@ -54,3 +56,11 @@ class ProjectionTimeoutError(ApplicationError):
 
 class InvalidQueryError(ApplicationError):
     """Raised when a query parameter, such as a page cursor, cannot be read."""
+
+
+class WrongPasswordError(ApplicationError):
+    """Raised when the current password given with a change does not match."""
+
+
+class OwnRoleChangeError(ApplicationError):
+    """Raised when an account requests a change of its own role."""

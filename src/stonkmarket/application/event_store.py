@@ -23,3 +23,7 @@ class EventStore(Protocol):
         Raises ConflictError when another writer changed an aggregate first.
         """
         ...
+
+    def has_event(self, kind: type[Aggregate.Event]) -> bool:
+        """Return True when at least one event of class `kind` is stored."""
+        ...

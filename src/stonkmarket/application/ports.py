@@ -22,3 +22,28 @@ class PriceSource(Protocol):
         when it has no prices at all for the ticker.
         """
         ...
+
+
+class PasswordHasher(Protocol):
+    """Hashes passwords and checks passwords against stored hashes."""
+
+    @property
+    def dummy_hash(self) -> str:
+        """A hash of no account's password, made with the current parameters.
+
+        Checking a password against it costs what checking an account's hash
+        costs, so an unknown username is refused as slowly as a wrong password.
+        """
+        ...
+
+    def hash(self, password: str) -> str:
+        """Return a new salted hash of `password`."""
+        ...
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        """Return True when `password` matches; False on a mismatch or bad hash."""
+        ...
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Return True when the hash was made with other than the current parameters."""
+        ...

@@ -12,6 +12,7 @@ import datetime as dt
 
 from eventsourcing.domain import Aggregate
 
+from stonkmarket.application.accounts_projection import AccountsProjection
 from stonkmarket.application.audit_projection import AuditProjection
 from stonkmarket.application.signals import (
     build_signal,
@@ -234,4 +235,5 @@ def all_projections() -> list[Projection]:
         SettingsProjection(),
         SignalsProjection(),
         DipHistoryProjection(),
+        AccountsProjection(),
     ]

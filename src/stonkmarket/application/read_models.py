@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Protocol
+from uuid import UUID
 
 from stonkmarket.application.audit_pages import AuditFilter
 from stonkmarket.application.views import (
+    AccountView,
     AuditEntry,
     Chart,
     FundamentalsView,
@@ -46,3 +48,6 @@ class ReadModels(Protocol):
     async def audit(
         self, audit_filter: AuditFilter, limit: int
     ) -> list[AuditEntry]: ...
+    async def accounts(self) -> list[AccountView]: ...
+    async def account(self, username: str) -> AccountView | None: ...
+    async def account_by_id(self, account_id: UUID) -> AccountView | None: ...

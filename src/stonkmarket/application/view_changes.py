@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Protocol
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from stonkmarket.application.views import (
+    AccountView,
     AuditEntry,
     FundamentalsView,
     SettingsView,
@@ -60,6 +62,8 @@ class ViewChanges(Protocol):
     async def put_signals(
         self, signals: list[Signal], computed_at: dt.datetime
     ) -> None: ...
+    async def put_account(self, account: AccountView) -> None: ...
+    async def account_by_id(self, account_id: UUID) -> AccountView | None: ...
 
 
 class Projection(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from uuid import UUID
 
 import msgspec
 
@@ -172,3 +173,18 @@ class HistoryRow(msgspec.Struct, frozen=True, kw_only=True):
     max_dip: float | None
     episode_start: dt.date | None
     final_score: float | None
+
+
+class AccountView(msgspec.Struct, frozen=True, kw_only=True):
+    """An account without its password hash.
+
+    `account_id` stays the same through renames. A token issued before
+    `not_before` is revoked; null means none was.
+    """
+
+    account_id: UUID
+    username: str
+    role: str
+    not_before: dt.datetime | None
+    registered_at: dt.datetime
+    updated_at: dt.datetime

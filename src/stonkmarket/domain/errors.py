@@ -7,7 +7,11 @@ DomainError
  ├── SymbolWatchedError         a watched symbol was added again
  ├── InvalidPriceBatchError     a batch of bars breaks the series rules
  ├── RestatementError           a batch changes stored bars without a reason
- └── InvalidFundamentalsError   a snapshot holds a NaN or infinite metric
+ ├── InvalidFundamentalsError   a snapshot holds a NaN or infinite metric
+ ├── InvalidUsernameError       a username is not in the allowed form
+ ├── WeakPasswordError          a new password breaks a password rule
+ ├── InvalidRoleError           a role is neither viewer nor admin
+ └── UsernameTakenError         a username held by one account was claimed again
 """
 
 from __future__ import annotations
@@ -55,3 +59,19 @@ class RestatementError(DomainError):
 
 class InvalidFundamentalsError(DomainError):
     """Raised when a snapshot contains a metric that is NaN or infinite."""
+
+
+class InvalidUsernameError(DomainError):
+    """Raised when a username is not 3 to 32 characters of a-z, 0-9, ".", "_", "-"."""
+
+
+class WeakPasswordError(DomainError):
+    """Raised when a new password is too short, too long, the username or common."""
+
+
+class InvalidRoleError(DomainError):
+    """Raised when a role is neither "viewer" nor "admin"."""
+
+
+class UsernameTakenError(DomainError):
+    """Raised when a username that an account holds is claimed by another."""

@@ -11,6 +11,7 @@ import psycopg.sql
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.utils import get_topic
 from sqlalchemy.engine import make_url
 
 from stonkmarket.application.errors import ConflictError
@@ -47,6 +48,14 @@ class EventsourcingStore:
                 "another request changed the same record first; reload and retry"
             ) from exc
         return recordings[-1].notification.id if recordings else 0
+
+    def has_event(self, kind: type[Aggregate.Event]) -> bool:
+        # The events table has no index on topic, so this may read all of it:
+        # fine once at start-up, too slow for every request.
+        found = self.app.recorder.select_notifications(
+            start=None, limit=1, topics=[get_topic(kind)]
+        )
+        return len(found) > 0
 
     def head(self) -> int:
         """Position of the newest stored event, 0 when the store is empty."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from stonkmarket.application.audit_pages import AuditFilter
 from stonkmarket.application.views import (
+    AccountView,
     AuditEntry,
     Chart,
     ChartPoint,
@@ -21,6 +23,8 @@ from stonkmarket.application.views import (
 )
 from stonkmarket.domain.adjustment import CleanSeries
 from stonkmarket.infrastructure.sql_views import (
+    select_account_by_id,
+    select_accounts,
     select_fundamentals,
     select_series,
     select_settings,
@@ -29,6 +33,7 @@ from stonkmarket.infrastructure.sql_views import (
     signal_from_row,
 )
 from stonkmarket.infrastructure.tables import (
+    accounts,
     audit_log,
     dip_history,
     dip_states,
@@ -189,3 +194,17 @@ class SqlReadModels:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [HistoryRow(**row._asdict()) for row in rows]
+
+    async def accounts(self) -> list[AccountView]:
+        """Return every account, ordered by username."""
+        async with self.engine.connect() as conn:
+            return await select_accounts(conn)
+
+    async def account(self, username: str) -> AccountView | None:
+        async with self.engine.connect() as conn:
+            found = await select_accounts(conn, accounts.c.username == username)
+        return found[0] if found else None
+
+    async def account_by_id(self, account_id: UUID) -> AccountView | None:
+        async with self.engine.connect() as conn:
+            return await select_account_by_id(conn, account_id)

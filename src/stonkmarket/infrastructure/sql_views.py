@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 import msgspec
-from sqlalchemy import Table, select
+from sqlalchemy import ColumnElement, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stonkmarket.application.views import (
+    AccountView,
     FundamentalsView,
     SettingsView,
     Signal,
@@ -21,6 +23,7 @@ from stonkmarket.domain.adjustment import CleanSeries, CorporateAction, clean_pr
 from stonkmarket.domain.fundamentals import FundamentalMetrics
 from stonkmarket.domain.settings import DEFAULTS
 from stonkmarket.infrastructure.tables import (
+    accounts,
     corporate_actions,
     dipfinder_settings,
     fundamentals,
@@ -132,6 +135,23 @@ async def select_fundamentals(
         metrics=msgspec.convert(row.metrics, FundamentalMetrics),
         notes=row.notes,
     )
+
+
+async def select_accounts(
+    conn: AsyncConnection, where: ColumnElement[bool] | None = None
+) -> list[AccountView]:
+    """Return the accounts that match `where` (all when None), by username."""
+    query = select(accounts).order_by(accounts.c.username)
+    if where is not None:
+        query = query.where(where)
+    return [AccountView(**row._asdict()) for row in await conn.execute(query)]
+
+
+async def select_account_by_id(
+    conn: AsyncConnection, account_id: UUID
+) -> AccountView | None:
+    found = await select_accounts(conn, accounts.c.account_id == account_id)
+    return found[0] if found else None
 
 
 def signal_from_row(row: Any) -> Signal:

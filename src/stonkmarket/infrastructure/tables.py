@@ -20,6 +20,8 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
+    Uuid,
 )
 
 
@@ -166,6 +168,20 @@ audit_log = Table(
     Column("correlation_id", String(64), nullable=True),
 )
 
+# Accounts without their password hashes, which stay in the events.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", Uuid, primary_key=True),
+    Column("username", String(32), nullable=False),
+    Column("role", String(10), nullable=False),
+    # Tokens issued before this instant are revoked; null when none was.
+    Column("not_before", UtcDateTime, nullable=True),
+    Column("registered_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("username", name="uq_accounts_username"),
+)
+
 projection_tracking = Table(
     "projection_tracking",
     metadata,
@@ -183,4 +199,5 @@ VIEW_TABLES = (
     dipfinder_signals,
     dip_history,
     audit_log,
+    accounts,
 )

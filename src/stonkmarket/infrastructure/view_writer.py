@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from uuid import UUID
 
 import msgspec
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stonkmarket.application.views import (
+    AccountView,
     AuditEntry,
     FundamentalsView,
     SettingsView,
@@ -20,6 +22,7 @@ from stonkmarket.domain.adjustment import CleanSeries
 from stonkmarket.domain.episodes import EpisodeEvent
 from stonkmarket.infrastructure.sql_views import (
     VIEW_COLUMNS,
+    select_account_by_id,
     select_fundamentals,
     select_series,
     select_settings,
@@ -29,6 +32,7 @@ from stonkmarket.infrastructure.sql_views import (
     upsert,
 )
 from stonkmarket.infrastructure.tables import (
+    accounts,
     audit_log,
     corporate_actions,
     dip_history,
@@ -53,6 +57,12 @@ class SqlViewChanges:
 
     async def put_audit(self, entry: AuditEntry) -> None:
         await upsert(self.conn, audit_log, [msgspec.structs.asdict(entry)])
+
+    async def put_account(self, account: AccountView) -> None:
+        await upsert(self.conn, accounts, [msgspec.structs.asdict(account)])
+
+    async def account_by_id(self, account_id: UUID) -> AccountView | None:
+        return await select_account_by_id(self.conn, account_id)
 
     async def put_episodes(
         self, ticker: str, window: int, episodes: list[EpisodeEvent]
