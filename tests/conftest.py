@@ -8,6 +8,7 @@ except under CI=true, where an unreachable server fails the run.
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,9 @@ import valkey
 from sqlalchemy.engine import make_url
 
 from stonkmarket.infrastructure.config import Config
+from stonkmarket.infrastructure.passwords import Argon2PasswordHasher
+from stonkmarket.infrastructure.security_config import SecurityConfig
+from stonkmarket.interfaces import bootstrap
 
 ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -89,10 +93,28 @@ def valkey_url() -> Iterator[str]:
         client.close()
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash passwords in milliseconds in containers the tests build.
+
+    The hasher's own tests use the real parameters; here only the cost
+    changes, so the many tests that log in stay fast.
+    """
+    cheap = functools.partial(
+        Argon2PasswordHasher, time_cost=1, memory_cost=1024, parallelism=1
+    )
+    monkeypatch.setattr(bootstrap, "Argon2PasswordHasher", cheap)
+
+
+# Tests send many requests as one admin; the limits have tests of their own.
+TEST_SECURITY = SecurityConfig(rate_limit_requests=100_000)
+
+
 @pytest.fixture(params=["embedded", "postgres"])
 def config(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
     """The configuration of each profile: tests that use it run on both."""
+    data_dir = tmp_path / "data"
     if request.param == "postgres":
         url: str = request.getfixturevalue("postgres_url")
-        return Config(data_dir=tmp_path / "data", database_url=url)
-    return Config(data_dir=tmp_path / "data")
+        return Config(data_dir=data_dir, database_url=url, security=TEST_SECURITY)
+    return Config(data_dir=data_dir, security=TEST_SECURITY)

@@ -3,13 +3,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import pytest
-from litestar.testing import AsyncTestClient, TestClient
+from litestar.testing import TestClient
 
 from stonkmarket.application.views import SymbolView
 from stonkmarket.domain.symbol import Symbol, symbol_id
+from stonkmarket.infrastructure.security_config import DEFAULT_ADMIN_PASS
 from stonkmarket.interfaces.bootstrap import Container, build
 from stonkmarket.interfaces.http.app import create_app
+from tests.auth_support import ADMIN_USER, serving
 
 Client = TestClient[Any]
 
@@ -103,15 +106,22 @@ def test_adding_a_watched_ticker_again_is_a_conflict(client: Client) -> None:
 def test_two_concurrent_adds_give_one_created_and_one_conflict(
     container: Container,
 ) -> None:
-    async def add_twice() -> list[int]:
-        async with AsyncTestClient(app=create_app(container)) as client:
+    async def add_twice(base: str) -> list[int]:
+        async with httpx.AsyncClient(base_url=base) as client:
+            login = await client.post(
+                "/api/auth/login",
+                json={"username": ADMIN_USER, "password": DEFAULT_ADMIN_PASS},
+            )
+            client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
             responses = await asyncio.gather(
                 client.post("/api/symbols", json={"ticker": "NVDA"}),
                 client.post("/api/symbols", json={"ticker": "NVDA"}),
             )
         return sorted(r.status_code for r in responses)
 
-    statuses = asyncio.run(add_twice())
+    # A real server, so the two requests overlap.
+    with serving(create_app(container)) as base:
+        statuses = asyncio.run(add_twice(base))
 
     reopened = build(container.config)
     assert statuses == [201, 409]
@@ -230,8 +240,12 @@ def test_openapi_document_lists_the_routes(client: Client) -> None:
     )
 
 
-def test_health_reports_no_lag_once_caught_up(client: Client) -> None:
+def test_health_reports_no_lag_once_caught_up(
+    client: Client, container: Container
+) -> None:
     client.post("/api/symbols", json={"ticker": "KO"})
+    # The first admin's account and username claim, then the symbol.
+    assert container.store.head() == 3
 
     health = client.get("/api/health").json()
 
@@ -240,8 +254,8 @@ def test_health_reports_no_lag_once_caught_up(client: Client) -> None:
         "database": "ok",
         "cache": "ok",
         "cache_kind": "in-process",
-        "position": 1,
-        "head": 1,
+        "position": 3,
+        "head": 3,
         "lag": 0,
     }
     assert client.get("/api/health/ready").json() == {

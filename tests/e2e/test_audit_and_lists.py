@@ -39,7 +39,7 @@ def test_settings_change_is_one_event_and_one_audit_row(
     )  # the settings record starts, then changes
     assert len(rows) == 1
     row = rows[0]
-    assert (row["actor"], row["action"]) == ("anonymous", "settings_changed")
+    assert (row["actor"], row["action"]) == ("admin", "settings_changed")
     assert (row["before"], row["after"]) == (
         {"quality_gate": 60.0},
         {"quality_gate": 55.0},
@@ -88,10 +88,11 @@ def test_audit_pages_follow_the_cursor_to_the_oldest_change(client: Client) -> N
             client.get("/api/audit", params={"limit": 2, "cursor": cursor}).json()
         )
 
+    # The oldest change is the first admin's account, opened at start-up.
     assert [[r["subject"] for r in page["entries"]] for page in pages] == [
         ["symbol:E", "symbol:D"],
         ["symbol:C", "symbol:B"],
-        ["symbol:A"],
+        ["symbol:A", "account:admin"],
     ]
 
 
@@ -99,9 +100,10 @@ def test_a_full_last_page_has_no_cursor(client: Client) -> None:
     for ticker in ("A", "B"):
         client.post("/api/symbols", json={"ticker": ticker})
 
-    page = client.get("/api/audit", params={"limit": 2}).json()
+    # Two symbols and the first admin's account.
+    page = client.get("/api/audit", params={"limit": 3}).json()
 
-    assert len(page["entries"]) == 2
+    assert len(page["entries"]) == 3
     assert page["next_cursor"] is None
 
 

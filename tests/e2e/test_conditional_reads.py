@@ -16,6 +16,7 @@ from litestar.testing import TestClient
 from stonkmarket.infrastructure.config import Config
 from stonkmarket.interfaces.bootstrap import build
 from stonkmarket.interfaces.http.app import create_app
+from tests.auth_support import log_in
 
 Client = TestClient[Any]
 
@@ -47,6 +48,7 @@ def any_client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Clien
             config, valkey_url=request.getfixturevalue("valkey_url")
         )
     with TestClient(app=create_app(build(config))) as client:
+        log_in(client)
         yield client
 
 

@@ -24,8 +24,10 @@ def test_status_shows_no_lag_after_a_write(client: Client) -> None:
         "dipfinder_settings",
         "dipfinder_signals",
         "dip_history",
+        "accounts",
     }
-    assert {(s["position"], s["head"], s["lag"]) for s in statuses} == {(1, 1, 0)}
+    # The first admin's account and username claim, then the symbol.
+    assert {(s["position"], s["head"], s["lag"]) for s in statuses} == {(3, 3, 0)}
 
 
 def test_rebuild_replays_every_event(client: Client) -> None:
@@ -36,7 +38,8 @@ def test_rebuild_replays_every_event(client: Client) -> None:
     response = client.post("/api/projections/all/rebuild")
 
     assert response.status_code == 201
-    assert response.json() == {"events_replayed": 2}
+    # Two events of the first admin, two of KO; the login's token is not an event.
+    assert response.json() == {"events_replayed": 4}
     assert client.get("/api/audit").json() == before
 
 

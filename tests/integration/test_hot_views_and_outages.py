@@ -21,14 +21,17 @@ from sqlalchemy import event
 
 from stonkmarket.application.commands import AddSymbol, RecordPrices
 from stonkmarket.application.handlers import add_symbol, record_prices
+from stonkmarket.domain.prices import PriceBatch
 from stonkmarket.infrastructure.config import Config
 from stonkmarket.infrastructure.hot_store import ValkeyHotStore
 from stonkmarket.infrastructure.prices.sample import SamplePriceSource
 from stonkmarket.interfaces.bootstrap import Container, build
 from stonkmarket.interfaces.http.app import create_app
-from tests.conftest import ADMIN_URL
+from tests.auth_support import anonymously, log_in
+from tests.conftest import ADMIN_URL, TEST_SECURITY
 
 TICKERS = ("KO", "PG", "JNJ")
+PAUSE_MS = 4000
 
 
 def _load_sample(container: Container) -> None:
@@ -60,7 +63,12 @@ class StatementCount:
 def test_200_concurrent_requests_for_a_cold_ranking_make_one_query(
     postgres_url: str, valkey_url: str, tmp_path: Path
 ) -> None:
-    config = Config(data_dir=tmp_path, database_url=postgres_url, valkey_url=valkey_url)
+    config = Config(
+        data_dir=tmp_path,
+        database_url=postgres_url,
+        valkey_url=valkey_url,
+        security=TEST_SECURITY,
+    )
     asyncio.run(_load_and_project(build(config)))
     # The API projects nothing in the background, so every statement counted
     # below is one that a request made; no copy has been made yet.
@@ -181,9 +189,19 @@ def test_with_valkey_stopped_reads_answer_from_postgres_and_health_degrades(
     tmp_path: Path,
     own_valkey: tuple[str, subprocess.Popen[bytes]],
 ) -> None:
+    """Reads go on from PostgreSQL; a write through the API is refused whole
+    (the logout denylist cannot be checked), and one stored by another
+    process, as a worker would, is read back."""
     url, server = own_valkey
-    config = Config(data_dir=tmp_path, database_url=postgres_url, valkey_url=url)
-    with TestClient(app=create_app(build(config))) as client:
+    config = Config(
+        data_dir=tmp_path,
+        database_url=postgres_url,
+        valkey_url=url,
+        security=TEST_SECURITY,
+    )
+    container = build(config)
+    with TestClient(app=create_app(container)) as client:
+        log_in(client)
         client.post("/api/symbols", json={"ticker": "ACME"}).raise_for_status()
         bars = [
             {"date": "2024-01-02", "close": 100.0},
@@ -196,19 +214,39 @@ def test_with_valkey_stopped_reads_answer_from_postgres_and_health_degrades(
         server.kill()
         server.wait()
         later = [{"date": "2024-01-04", "close": 60.0}]
-        written = client.post("/api/symbols/ACME/prices", json={"bars": later})
-        during = client.get("/api/dips/ranking")
+        refused = client.post("/api/symbols/ACME/prices", json={"bars": later})
+        _record_elsewhere(container, "ACME", dt.date(2024, 1, 4), 60.0)
+        during = _read_until(client, lambda rows: rows[0]["dip_stock"] > 0.3)
         health = client.get("/api/health")
         ready = client.get("/api/health/ready")
 
     assert before[0]["dip_stock"] == pytest.approx(0.2)
-    assert written.status_code == 201
-    assert during.status_code == 200
-    assert during.json()[0]["dip_stock"] == pytest.approx(0.4)
+    assert refused.status_code == 503
+    assert refused.json()["error"] == "DENYLIST_UNAVAILABLE"
+    assert during[0]["dip_stock"] == pytest.approx(0.4)
     assert health.status_code == 200
     assert health.json()["status"] == "degraded"
     assert health.json()["cache"] == "unavailable"
     assert ready.status_code == 200
+
+
+def _record_elsewhere(
+    container: Container, ticker: str, day: dt.date, close: float
+) -> None:
+    batch = PriceBatch(ticker=ticker, dates=(day,), closes=(close,), source="test")
+    record_prices(container.store, RecordPrices(batch=batch))
+
+
+def _read_until(client: TestClient[Any], done: Any) -> Any:
+    """Read the ranking until `done(rows)`, for at most 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        response = client.get("/api/dips/ranking")
+        assert response.status_code == 200, response.text
+        rows = response.json()
+        if done(rows) or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.1)
 
 
 def test_a_change_made_while_valkey_was_paused_is_not_hidden_by_an_old_copy(
@@ -216,9 +254,16 @@ def test_a_change_made_while_valkey_was_paused_is_not_hidden_by_an_old_copy(
 ) -> None:
     """Valkey keeps its copies through a pause; the first read after it must
     still see the write made during the pause, which lives in PostgreSQL."""
-    config = Config(data_dir=tmp_path, database_url=postgres_url, valkey_url=valkey_url)
+    config = Config(
+        data_dir=tmp_path,
+        database_url=postgres_url,
+        valkey_url=valkey_url,
+        security=TEST_SECURITY,
+    )
     admin = valkey.Valkey.from_url(valkey_url)
-    with TestClient(app=create_app(build(config))) as client:
+    container = build(config)
+    with TestClient(app=create_app(container)) as client:
+        log_in(client)
         client.post("/api/symbols", json={"ticker": "ACME"}).raise_for_status()
         bars = [
             {"date": "2024-01-02", "close": 100.0},
@@ -227,15 +272,18 @@ def test_a_change_made_while_valkey_was_paused_is_not_hidden_by_an_old_copy(
         client.post("/api/symbols/ACME/prices", json={"bars": bars})
         before = client.get("/api/dips/ranking").json()
 
-        admin.execute_command("CLIENT", "PAUSE", "2500", "ALL")
-        later = [{"date": "2024-01-04", "close": 60.0}]
-        written = client.post("/api/symbols/ACME/prices", json={"bars": later})
-        during = client.get("/api/dips/ranking").json()
-        time.sleep(3.0)  # the pause ends and the store tries Valkey again
+        paused_at = time.monotonic()
+        admin.execute_command("CLIENT", "PAUSE", str(PAUSE_MS), "ALL")
+        _record_elsewhere(container, "ACME", dt.date(2024, 1, 4), 60.0)
+        with anonymously(client):
+            during = _read_until(client, lambda rows: rows[0]["dip_stock"] > 0.3)
+        seen_after = time.monotonic() - paused_at
+        # The pause ends, and the store tries Valkey again after a second.
+        time.sleep(PAUSE_MS / 1000 - seen_after + 1.5)
         after = client.get("/api/dips/ranking").json()
     admin.close()
 
-    assert written.status_code == 201
+    assert seen_after < PAUSE_MS / 1000  # the change was projected in the pause
     assert [r[0]["dip_stock"] for r in (before, during, after)] == pytest.approx(
         [0.2, 0.4, 0.4]
     )
@@ -244,9 +292,15 @@ def test_a_change_made_while_valkey_was_paused_is_not_hidden_by_an_old_copy(
 def test_health_is_503_while_the_database_is_gone_and_reads_fail_cleanly(
     postgres_url: str, valkey_url: str, tmp_path: Path
 ) -> None:
-    config = Config(data_dir=tmp_path, database_url=postgres_url, valkey_url=valkey_url)
+    config = Config(
+        data_dir=tmp_path,
+        database_url=postgres_url,
+        valkey_url=valkey_url,
+        security=TEST_SECURITY,
+    )
     database = postgres_url.rsplit("/", 1)[1]
     with TestClient(app=create_app(build(config))) as client:
+        log_in(client)
         assert client.get("/api/health").status_code == 200
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(

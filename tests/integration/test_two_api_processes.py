@@ -22,6 +22,8 @@ import pytest
 
 from stonkmarket.infrastructure.prices.sample import SamplePriceSource
 from stonkmarket.infrastructure.projection_runner import RUNNER_LOCK
+from stonkmarket.infrastructure.security_config import DEFAULT_ADMIN_PASS
+from tests.auth_support import ADMIN_USER
 
 READS = [
     "/api/dips/ranking",
@@ -61,6 +63,8 @@ def two_apis(postgres_url: str, valkey_url: str, tmp_path: Path) -> Iterator[lis
             "PORT": str(port),
             "DATA_DIR": str(tmp_path / name),
             "LOG_FORMAT": "json",
+            # Both processes sign and check tokens with one secret.
+            "JWT_SECRET": "shared-secret-of-the-two-processes-0123456789",
         }
         with (tmp_path / f"{name}.log").open("wb") as log:
             processes.append(
@@ -95,6 +99,16 @@ def _wait_ready(url: str) -> None:
     raise TimeoutError(f"{url} did not become ready within 60 s")
 
 
+def _admin_headers(url: str) -> dict[str, str]:
+    login = httpx.post(
+        f"{url}/api/auth/login",
+        json={"username": ADMIN_USER, "password": DEFAULT_ADMIN_PASS},
+        timeout=30,
+    )
+    login.raise_for_status()
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
 class LockWatch:
     """Samples the holders of the runner's lock until stopped."""
 
@@ -126,25 +140,32 @@ def test_two_api_processes_project_in_turn_and_answer_the_same(
     two_apis: list[str], postgres_url: str
 ) -> None:
     first, second = two_apis
+    auth = _admin_headers(first)
     source = SamplePriceSource()
     with LockWatch(postgres_url) as watch:
         for index, ticker in enumerate(("KO", "PG", "JNJ")):
             # Writes go to both processes, as a load balancer would send them.
             writer = two_apis[index % 2]
-            httpx.post(f"{writer}/api/symbols", json={"ticker": ticker})
+            httpx.post(f"{writer}/api/symbols", json={"ticker": ticker}, headers=auth)
             batch = source.fetch(ticker, start=dt.date(2021, 1, 1))
             bars = [
                 {"date": day.isoformat(), "close": close}
                 for day, close in zip(batch.dates, batch.closes, strict=True)
             ]
             response = httpx.post(
-                f"{writer}/api/symbols/{ticker}/prices", json={"bars": bars}, timeout=60
+                f"{writer}/api/symbols/{ticker}/prices",
+                json={"bars": bars},
+                headers=auth,
+                timeout=60,
             )
             assert response.status_code == 201, response.text
-        httpx.put(f"{second}/api/dipfinder/config", json={"min_dip_abs": 0.08})
+        httpx.put(
+            f"{second}/api/dipfinder/config", json={"min_dip_abs": 0.08}, headers=auth
+        )
 
     answers = {
-        url: [httpx.get(url + path).content for path in READS] for url in two_apis
+        url: [httpx.get(url + path, headers=auth).content for path in READS]
+        for url in two_apis
     }
 
     granted = [sum(1 for _, ok in sample if ok) for sample in watch.samples]
@@ -161,9 +182,15 @@ def test_while_the_lock_is_held_both_projectors_wait_and_then_one_applies(
     with psycopg.connect(postgres_url) as holder:
         holder.execute("SELECT pg_advisory_xact_lock(%(key)s)", {"key": RUNNER_LOCK})
         outcome: list[httpx.Response] = []
+        auth = _admin_headers(first)
         writer = threading.Thread(
             target=lambda: outcome.append(
-                httpx.post(f"{first}/api/symbols", json={"ticker": "KO"}, timeout=30)
+                httpx.post(
+                    f"{first}/api/symbols",
+                    json={"ticker": "KO"},
+                    headers=auth,
+                    timeout=30,
+                )
             )
         )
         writer.start()

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
+import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
+from stonkmarket.application.access import AccessControl
+from stonkmarket.application.account_queries import AccountQueries
+from stonkmarket.application.authentication import ensure_first_admin
 from stonkmarket.application.commands import Command, Receipt
 from stonkmarket.application.event_store import EventStore
 from stonkmarket.application.hot_views import HotStore, HotViews
+from stonkmarket.application.ports import PasswordHasher
 from stonkmarket.application.projections import all_projections
 from stonkmarket.application.queries import Queries
+from stonkmarket.application.rate_limits import RateLimiter
+from stonkmarket.application.tokens import TokenDenylist
 from stonkmarket.infrastructure.config import Config
 from stonkmarket.infrastructure.database import create_engine, migrate
 from stonkmarket.infrastructure.event_store import (
@@ -20,8 +28,18 @@ from stonkmarket.infrastructure.event_store import (
     sqlite_env,
 )
 from stonkmarket.infrastructure.hot_store import InProcessHotStore, ValkeyHotStore
+from stonkmarket.infrastructure.jwt_tokens import JwtTokens
+from stonkmarket.infrastructure.passwords import Argon2PasswordHasher
 from stonkmarket.infrastructure.projection_runner import ProjectionRunner
+from stonkmarket.infrastructure.rate_limiter import (
+    InProcessRateLimiter,
+    ValkeyRateLimiter,
+)
 from stonkmarket.infrastructure.read_models import SqlReadModels
+from stonkmarket.infrastructure.token_denylist import (
+    InProcessTokenDenylist,
+    ValkeyTokenDenylist,
+)
 
 C = TypeVar("C", bound=Command)
 R = TypeVar("R", bound=Receipt)
@@ -34,13 +52,31 @@ class Container:
         self.config = config
         self.store = store
         self.engine = create_engine(config.views_url)
-        self.queries = Queries(SqlReadModels(self.engine))
+        read_models = SqlReadModels(self.engine)
+        self.queries = Queries(read_models)
         self.hot_store: HotStore = (
             InProcessHotStore()
             if config.valkey_url is None
             else ValkeyHotStore(config.valkey_url)
         )
         self.hot = HotViews(self.queries, self.hot_store)
+        self.accounts = AccountQueries(read_models)
+        self.hasher: PasswordHasher = Argon2PasswordHasher()
+        self.tokens = JwtTokens(
+            jwt_secret(config),
+            lifetime=dt.timedelta(minutes=config.security.jwt_expire_minutes),
+        )
+        self.denylist: TokenDenylist = (
+            InProcessTokenDenylist()
+            if config.valkey_url is None
+            else ValkeyTokenDenylist(config.valkey_url)
+        )
+        self.rate_limiter: RateLimiter = (
+            InProcessRateLimiter()
+            if config.valkey_url is None
+            else ValkeyRateLimiter(config.valkey_url)
+        )
+        self.access = AccessControl(self.tokens, self.denylist, self.accounts)
         self.runner = ProjectionRunner(
             store,
             self.engine,
@@ -54,6 +90,19 @@ class Container:
         """Migrate the read-model schema and project what is already stored."""
         await self.migrate()
         await self.runner.catch_up()
+
+    async def ensure_first_admin(self) -> None:
+        """Open the ADMIN_USER account when no account exists, then project it."""
+        security = self.config.security
+        created = await asyncio.to_thread(
+            ensure_first_admin,
+            self.store,
+            self.hasher,
+            security.admin_user,
+            security.admin_pass,
+        )
+        if created:
+            await self.runner.wait_for(await asyncio.to_thread(self.store.head))
 
     async def migrate(self) -> None:
         """Bring the read-model schema to the newest revision."""
@@ -77,8 +126,26 @@ class Container:
 
     async def close(self) -> None:
         await self.hot_store.close()
+        await self.denylist.close()
+        await self.rate_limiter.close()
         await self.engine.dispose()
         self.store.close()
+
+
+def jwt_secret(config: Config) -> str:
+    """JWT_SECRET, or in development a random secret kept in the data folder.
+
+    Production refuses to start without JWT_SECRET (see security_config), so
+    the kept secret only ever signs tokens of a development machine.
+    """
+    if config.security.jwt_secret is not None:
+        return config.security.jwt_secret
+    path = config.data_dir / "jwt-secret"
+    if not path.exists():
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 # Commands run in asyncio's default thread pool, min(32, cores + 4) threads;

@@ -97,5 +97,8 @@ def test_compose_file_runs_two_api_replicas_beside_postgres_and_valkey() -> None
 
     assert {"postgres", "valkey", "migrate", "api"} <= set(services)
     assert services["api"]["deploy"]["replicas"] == 2
-    assert services["api"]["environment"]["VALKEY_URL"].startswith("redis://valkey")
+    api = services["api"]["environment"]
+    assert api["VALKEY_URL"].startswith("redis://valkey")
+    assert api["ENVIRONMENT"] == "production"
+    assert api["JWT_SECRET"].startswith("${JWT_SECRET:?")
     assert "healthcheck" in services["valkey"]

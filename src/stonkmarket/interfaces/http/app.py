@@ -9,12 +9,16 @@ from collections.abc import AsyncIterator
 import structlog
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 
 from stonkmarket.interfaces.bootstrap import Container
+from stonkmarket.interfaces.http.access_gate import access_gate
 from stonkmarket.interfaces.http.audit import AuditController
+from stonkmarket.interfaces.http.auth import AuthController
 from stonkmarket.interfaces.http.config import ConfigController
 from stonkmarket.interfaces.http.dips import DipController, DipFinderController
 from stonkmarket.interfaces.http.docs import SCHEMA_PATH, docs_page, openapi_document
@@ -24,6 +28,7 @@ from stonkmarket.interfaces.http.middleware import request_id_middleware
 from stonkmarket.interfaces.http.projections import ProjectionController
 from stonkmarket.interfaces.http.security_headers import security_headers
 from stonkmarket.interfaces.http.symbols import SymbolController
+from stonkmarket.interfaces.http.users import UserController
 
 log = structlog.get_logger(__name__)
 
@@ -44,6 +49,7 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
             await container.migrate()
         else:
             await container.start()
+        await container.ensure_first_admin()
         runner = (
             asyncio.create_task(container.runner.run_forever())
             if run_projections
@@ -58,6 +64,8 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
 
     return Litestar(
         route_handlers=[
+            AuthController,
+            UserController,
             SymbolController,
             ConfigController,
             AuditController,
@@ -70,7 +78,8 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
         ],
         dependencies={"container": Provide(lambda: container, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, access_gate(container)],
+        state=State({"container": container}),
         before_send=[security_headers(hsts=security.is_production)],
         cors_config=_cors(security.cors_allowed_origins),
         lifespan=[lifespan],
@@ -81,6 +90,18 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
             description="Stocks trading well below their recent peak, and why.",
             path=SCHEMA_PATH,
             render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        bearer_format="JWT",
+                        description="the access_token of POST /api/auth/login",
+                    )
+                }
+            ),
+            # Bearer or nothing: market-data reads are public unless PUBLIC_READS=false.
+            security=[{"bearer": []}, {}],
         ),
     )
 

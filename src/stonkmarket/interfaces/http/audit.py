@@ -13,6 +13,7 @@ from stonkmarket.application.audit_pages import (
     decode_cursor,
     parse_instant,
 )
+from stonkmarket.interfaces.http.access_gate import admin_only
 from stonkmarket.interfaces.http.context import AppContainer
 
 Instant = Annotated[
@@ -27,6 +28,7 @@ Instant = Annotated[
 class AuditController(Controller):
     path = "/api/audit"
     tags = ("audit",)
+    guards = [admin_only]  # noqa: RUF012 - Litestar reads the class attribute
 
     @get("/")
     async def audit(

@@ -13,6 +13,7 @@ from stonkmarket.application.handlers import change_settings
 from stonkmarket.application.views import SettingsView
 from stonkmarket.domain.errors import ThresholdOutOfRangeError
 from stonkmarket.domain.settings import KNOBS, Knob
+from stonkmarket.interfaces.http.access_gate import admin_only, readers
 from stonkmarket.interfaces.http.context import AppContainer, actor_of, request_id_of
 
 IfMatch = Annotated[
@@ -54,12 +55,12 @@ class ConfigController(Controller):
     path = "/api/dipfinder/config"
     tags = ("dipfinder",)
 
-    @get("/")
+    @get("/", guards=[readers])
     async def read_config(self, container: AppContainer) -> Response[ConfigView]:
         """Return every knob with its value, range and the settings version."""
         return _respond(await container.queries.settings())
 
-    @put("/")
+    @put("/", guards=[admin_only])
     async def change_config(
         self,
         container: AppContainer,

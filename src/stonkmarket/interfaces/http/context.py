@@ -16,12 +16,9 @@ def request_id_of(request: Request[Any, Any, Any]) -> str:
 
 
 def actor_of(request: Request[Any, Any, Any]) -> str:
-    """Who the change is recorded as made by.
-
-    Every writer is anonymous until accounts and tokens exist; then this
-    returns the authenticated username.
-    """
-    return "anonymous"
+    """Who the change is recorded as made by: the caller's username."""
+    principal = request.scope.get("state", {}).get("principal")
+    return "anonymous" if principal is None else str(principal.username)
 
 
 AppContainer = NamedDependency[Container]

@@ -16,6 +16,7 @@ from stonkmarket.application.views import (
     SignalBatch,
     SymbolInfo,
 )
+from stonkmarket.interfaces.http.access_gate import readers
 from stonkmarket.interfaces.http.caching import (
     NOT_MODIFIED,
     conditional,
@@ -57,6 +58,7 @@ SettingsVersion = Annotated[
 class DipController(Controller):
     path = "/api/dips"
     tags = ("dips",)
+    guards = [readers]  # noqa: RUF012 - Litestar reads the class attribute
 
     @get("/ranking", responses=NOT_MODIFIED)
     async def ranking(
@@ -100,6 +102,7 @@ class DipController(Controller):
 class DipFinderController(Controller):
     path = "/api/dipfinder"
     tags = ("dipfinder",)
+    guards = [readers]  # noqa: RUF012 - Litestar reads the class attribute
 
     @get("/latest")
     async def latest(

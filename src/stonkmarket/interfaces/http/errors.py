@@ -15,16 +15,24 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from stonkmarket.application.access import (
+    ForbiddenError,
+    NotAuthenticatedError,
+    RateLimitedError,
+)
 from stonkmarket.application.errors import (
     ApplicationError,
     ConflictError,
     NotFoundError,
+    OwnRoleChangeError,
     PriceSourceError,
     ProjectionTimeoutError,
     SourceRateLimitedError,
     StaleVersionError,
     UnknownTickerError,
+    WrongPasswordError,
 )
+from stonkmarket.application.tokens import DenylistUnavailableError, InvalidTokenError
 from stonkmarket.domain.errors import (
     DomainError,
     InvalidPriceBatchError,
@@ -33,12 +41,21 @@ from stonkmarket.domain.errors import (
     SymbolRemovedError,
     SymbolWatchedError,
     ThresholdOutOfRangeError,
+    UsernameTakenError,
 )
 from stonkmarket.interfaces.http.context import request_id_of
 
 log = structlog.get_logger(__name__)
 
 STATUS_BY_ERROR: dict[type[Exception], int] = {
+    InvalidTokenError: 401,
+    NotAuthenticatedError: 401,
+    ForbiddenError: 403,
+    WrongPasswordError: 403,
+    OwnRoleChangeError: 403,
+    RateLimitedError: 429,
+    DenylistUnavailableError: 503,
+    UsernameTakenError: 409,
     NotFoundError: 404,
     UnknownTickerError: 404,
     SymbolRemovedError: 404,
@@ -72,15 +89,18 @@ def _code(error: Exception) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
 
 
-def _respond(request: Request[Any, Any, Any], body: ErrorBody) -> Response[ErrorBody]:
+def _respond(
+    request: Request[Any, Any, Any],
+    body: ErrorBody,
+    headers: dict[str, str] | None = None,
+) -> Response[ErrorBody]:
+    headers = dict(headers or {})
     # Errors raised before routing (unknown path, wrong method) bypass the
     # request-id middleware, so they get their id here.
     if body.request_id == "-":
         body = msgspec.structs.replace(body, request_id=uuid.uuid4().hex)
-        return Response(
-            body, status_code=body.status, headers={"X-Request-ID": body.request_id}
-        )
-    return Response(content=body, status_code=body.status)
+        headers["X-Request-ID"] = body.request_id
+    return Response(content=body, status_code=body.status, headers=headers)
 
 
 def handle_known_error(
@@ -103,7 +123,18 @@ def handle_known_error(
         details=details,
         request_id=request_id_of(request),
     )
-    return _respond(request, body)
+    return _respond(request, body, _headers_of(error))
+
+
+def _headers_of(error: Exception) -> dict[str, str]:
+    """Headers an error's status asks for: how to authenticate, when to retry."""
+    if isinstance(error, InvalidTokenError):
+        return {"WWW-Authenticate": 'Bearer realm="stonkmarket", error="invalid_token"'}
+    if isinstance(error, NotAuthenticatedError):
+        return {"WWW-Authenticate": 'Bearer realm="stonkmarket"'}
+    if isinstance(error, RateLimitedError):
+        return error.headers
+    return {}
 
 
 _NAMED_FIELD = re.compile(r"field `([^`]+)`")

@@ -6,6 +6,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath
 
 from stonkmarket.infrastructure.projection_runner import ProjectionStatus
+from stonkmarket.interfaces.http.access_gate import admin_only
 from stonkmarket.interfaces.http.context import AppContainer
 from stonkmarket.interfaces.http.schemas import Rebuilt
 
@@ -13,6 +14,7 @@ from stonkmarket.interfaces.http.schemas import Rebuilt
 class ProjectionController(Controller):
     path = "/api/projections"
     tags = ("projections",)
+    guards = [admin_only]  # noqa: RUF012 - Litestar reads the class attribute
 
     @get("/")
     async def status(self, container: AppContainer) -> list[ProjectionStatus]:

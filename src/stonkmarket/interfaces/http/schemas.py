@@ -84,3 +84,56 @@ class Health(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 class Rebuilt(msgspec.Struct, frozen=True, kw_only=True):
     events_replayed: int
+
+
+Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+RoleName = Literal["viewer", "admin"]
+
+
+class LoginRequest(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
+):
+    """A username and password; `cookie` also sets the token as an httpOnly cookie."""
+
+    username: Username
+    password: Password
+    cookie: bool = False
+
+
+class LoginResult(msgspec.Struct, frozen=True, kw_only=True):
+    access_token: str
+    token_type: str
+    expires_at: dt.datetime
+    username: str
+    role: str
+
+
+class Me(msgspec.Struct, frozen=True, kw_only=True):
+    """The caller's account and when the token it sent expires."""
+
+    username: str
+    role: str
+    token_expires_at: dt.datetime
+
+
+class CredentialsChange(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
+):
+    """A new username, a new password or both; the current password confirms it."""
+
+    current_password: Password
+    new_username: Username | None = None
+    new_password: Password | None = None
+
+
+class AccountCreate(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
+):
+    username: Username
+    password: Password
+    role: RoleName = "viewer"
+
+
+class RoleChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    role: RoleName

@@ -27,6 +27,7 @@ from stonkmarket.application.views import SymbolView
 from stonkmarket.domain.adjustment import CorporateAction
 from stonkmarket.domain.errors import ThresholdOutOfRangeError
 from stonkmarket.domain.prices import PriceBatch
+from stonkmarket.interfaces.http.access_gate import admin_only, readers
 from stonkmarket.interfaces.http.context import AppContainer, actor_of, request_id_of
 from stonkmarket.interfaces.http.schemas import (
     FundamentalsBody,
@@ -55,19 +56,19 @@ class SymbolController(Controller):
     path = "/api/symbols"
     tags = ("symbols",)
 
-    @get("/")
+    @get("/", guards=[readers])
     async def list_symbols(self, container: AppContainer) -> list[SymbolView]:
         """List every watched ticker, alphabetically."""
         return await container.queries.symbols()
 
-    @get("/{symbol:str}")
+    @get("/{symbol:str}", guards=[readers])
     async def get_symbol(
         self, container: AppContainer, symbol: FromPath[str]
     ) -> SymbolView:
         """Return one watched ticker and its thresholds."""
         return await container.queries.symbol(symbol)
 
-    @post("/", status_code=HTTP_201_CREATED)
+    @post("/", status_code=HTTP_201_CREATED, guards=[admin_only])
     async def create_symbol(
         self,
         container: AppContainer,
@@ -87,7 +88,7 @@ class SymbolController(Controller):
         )
         return receipt.symbol
 
-    @put("/{symbol:str}")
+    @put("/{symbol:str}", guards=[admin_only])
     async def update_symbol(
         self,
         container: AppContainer,
@@ -108,7 +109,7 @@ class SymbolController(Controller):
         )
         return receipt.symbol
 
-    @delete("/{symbol:str}", status_code=HTTP_204_NO_CONTENT)
+    @delete("/{symbol:str}", status_code=HTTP_204_NO_CONTENT, guards=[admin_only])
     async def delete_symbol(
         self,
         container: AppContainer,
@@ -125,7 +126,7 @@ class SymbolController(Controller):
             ),
         )
 
-    @post("/{symbol:str}/prices", status_code=HTTP_201_CREATED)
+    @post("/{symbol:str}/prices", status_code=HTTP_201_CREATED, guards=[admin_only])
     async def record_prices(
         self,
         container: AppContainer,
@@ -162,7 +163,9 @@ class SymbolController(Controller):
         )
         return Recorded(ticker=receipt.subject, position=receipt.position)
 
-    @post("/{symbol:str}/fundamentals", status_code=HTTP_201_CREATED)
+    @post(
+        "/{symbol:str}/fundamentals", status_code=HTTP_201_CREATED, guards=[admin_only]
+    )
     async def record_fundamentals(
         self,
         container: AppContainer,

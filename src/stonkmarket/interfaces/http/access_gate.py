@@ -1,0 +1,177 @@
+"""The gate every routed request passes: who is calling, and how often.
+
+It reads the bearer token (or the login cookie), refuses a bad one with 401,
+records the caller in the request state, and takes one token from the
+caller's rate-limit bucket: by username when logged in, else by client
+address. Guards then decide per route what the caller may do.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.handlers import BaseRouteHandler
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from stonkmarket.application.access import (
+    NotAuthenticatedError,
+    Principal,
+    RateLimitedError,
+    require_admin,
+    require_reader,
+)
+from stonkmarket.application.rate_limits import RateDecision
+from stonkmarket.application.tokens import InvalidTokenError
+from stonkmarket.interfaces.bootstrap import Container
+from stonkmarket.interfaces.http.client_address import client_address
+
+TOKEN_COOKIE = "stonkmarket_token"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+LOGIN_PATH = "/api/auth/login"
+# Orchestrators poll these with no token; neither a token check (which reads
+# the database) nor a rate limit may take a healthy replica out.
+OPEN_PATHS = ("/api/health",)
+
+
+def access_gate(container: Container) -> Any:
+    """Return middleware that authenticates and rate-limits each request."""
+    security = container.config.security
+    trusted = security.trusted_networks
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def gate(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            state = scope.setdefault("state", {})
+            if scope["path"].startswith(OPEN_PATHS):
+                state["principal"] = None
+                await app(scope, receive, send)
+                return
+            headers = _headers(scope)
+            client = scope.get("client")
+            peer = None if client is None else client[0]
+            address = client_address(peer, headers.get("x-forwarded-for"), trusted)
+            state["client_address"] = address
+            principal = None
+            if scope["path"] != LOGIN_PATH:  # a stale token must not block a login
+                principal = await _caller(container, headers, scope["method"])
+            state["principal"] = principal
+            key = f"ip:{address}" if principal is None else f"user:{principal.username}"
+            decision = await container.rate_limiter.take(
+                key, security.rate_limit_requests, security.rate_limit_window
+            )
+            check_decision(decision)
+            await app(scope, receive, _with_headers(send, rate_limit_headers(decision)))
+
+        return gate
+
+    return wrap
+
+
+async def _caller(
+    container: Container, headers: dict[str, str], method: str
+) -> Principal | None:
+    token = _token(headers)
+    if token is None:
+        return None
+    reading = method in SAFE_METHODS
+    return await container.access.principal(token, reading=reading)
+
+
+def check_decision(decision: RateDecision) -> None:
+    """Raise RateLimitedError, carrying the headers to send, when refused."""
+    if decision.allowed:
+        return
+    retry_after = max(1, math.ceil(decision.retry_after_seconds))
+    raise RateLimitedError(
+        f"too many requests: the limit is {decision.limit}; retry in {retry_after} s",
+        retry_after_seconds=decision.retry_after_seconds,
+        headers={
+            "Retry-After": str(retry_after),
+            **{k.decode(): v.decode() for k, v in rate_limit_headers(decision)},
+        },
+    )
+
+
+def rate_limit_headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:
+    """The RateLimit-* headers of the IETF draft, in whole numbers."""
+    return [
+        (b"ratelimit-limit", str(decision.limit).encode()),
+        (b"ratelimit-remaining", str(decision.remaining).encode()),
+        (b"ratelimit-reset", str(math.ceil(decision.reset_seconds)).encode()),
+    ]
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """Return the caller the gate recorded, None for an anonymous one."""
+    principal: Principal | None = connection.scope.get("state", {}).get("principal")
+    return principal
+
+
+def admin_only(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Guard: 401 without a token, 403 for a viewer."""
+    require_admin(principal_of(connection))
+
+
+def signed_in(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Guard: any logged-in caller; 401 otherwise."""
+    if principal_of(connection) is None:
+        raise NotAuthenticatedError(
+            "log in first at POST /api/auth/login and send "
+            "`Authorization: Bearer <token>`"
+        )
+
+
+def readers(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Guard: anyone when reads are public (PUBLIC_READS), else any logged-in caller."""
+    container: Container = connection.app.state.container
+    public = container.config.security.public_reads
+    require_reader(principal_of(connection), public_reads=public)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    """The request headers by lower-case name; repeated lines joined in order."""
+    joined: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        separator = "; " if name == "cookie" else ", "
+        joined[name] = f"{joined[name]}{separator}{value}" if name in joined else value
+    return joined
+
+
+def _token(headers: dict[str, str]) -> str | None:
+    """The bearer token of the Authorization header, else of the login cookie."""
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            raise InvalidTokenError("send the token as `Authorization: Bearer <token>`")
+        return credentials.strip()
+    for part in headers.get("cookie", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == TOKEN_COOKIE and value:
+            return value
+    return None
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            present = {name.lower() for name, _ in headers}
+            # A stricter bucket (the login's) may have set its own already.
+            headers += [(k, v) for k, v in extra if k not in present]
+            message["headers"] = headers
+        await send(message)
+
+    return send_with_headers

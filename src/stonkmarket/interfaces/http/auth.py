@@ -1,0 +1,191 @@
+"""Logging in and out, the caller's own account, and changing its credentials."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any
+
+import structlog
+from litestar import Controller, Request, Response, get, post, put
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from stonkmarket.application.access import NotAuthenticatedError, Principal
+from stonkmarket.application.accounts import change_credentials, revoke_tokens
+from stonkmarket.application.authentication import authenticate
+from stonkmarket.application.commands import ChangeCredentials, RevokeTokens
+from stonkmarket.application.tokens import Role
+from stonkmarket.application.views import AccountView
+from stonkmarket.interfaces.bootstrap import Container
+from stonkmarket.interfaces.http.access_gate import (
+    TOKEN_COOKIE,
+    check_decision,
+    principal_of,
+    signed_in,
+)
+from stonkmarket.interfaces.http.context import AppContainer, request_id_of
+from stonkmarket.interfaces.http.schemas import (
+    CredentialsChange,
+    LoginRequest,
+    LoginResult,
+    Me,
+)
+
+# "security" marks the lines a security team filters on; passwords never appear.
+log = structlog.get_logger("stonkmarket.security")
+
+# Sign-in attempts allowed per rate-limit window, per client address and per
+# username, on top of the general limit.
+LOGIN_ATTEMPTS = 10
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    tags = ("auth",)
+
+    @post("/login", status_code=HTTP_200_OK)
+    async def login(
+        self,
+        request: Request[Any, Any, Any],
+        container: AppContainer,
+        data: JSONBody[LoginRequest],
+    ) -> Response[LoginResult]:
+        """Exchange a username and password for a bearer token.
+
+        A wrong password and an unknown username get the same 401, after the
+        same work. Ten attempts per address and per username per window.
+        """
+        address = str(request.scope["state"]["client_address"])
+        await _count_attempt(container, address, data.username)
+        account = await asyncio.to_thread(
+            authenticate,
+            container.store,
+            container.hasher,
+            data.username,
+            data.password,
+            correlation_id=request_id_of(request),
+        )
+        if account is None:
+            log.warning("login_failed", username=data.username, client=address)
+            raise NotAuthenticatedError("the username or the password is wrong")
+        log.info("login_succeeded", username=account.username, client=address)
+        return _token_response(container, account, cookie=data.cookie)
+
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, guards=[signed_in])
+    async def logout(
+        self, request: Request[Any, Any, Any], container: AppContainer
+    ) -> Response[None]:
+        """Log this token out: it is refused from now until it would have expired."""
+        principal = _caller(request)
+        claims = principal.claims
+        await container.denylist.deny(claims.token_id, claims.expires_at)
+        log.info("logout", username=principal.username)
+        response = Response(None, status_code=HTTP_204_NO_CONTENT)
+        response.delete_cookie(TOKEN_COOKIE, path="/api")
+        return response
+
+    @post("/logout-all", status_code=HTTP_204_NO_CONTENT, guards=[signed_in])
+    async def logout_all(
+        self, request: Request[Any, Any, Any], container: AppContainer
+    ) -> Response[None]:
+        """Log out every token of this account, on every device."""
+        principal = _caller(request)
+        command = RevokeTokens(
+            username=principal.username,
+            actor=principal.username,
+            correlation_id=request_id_of(request),
+        )
+        await container.execute(revoke_tokens, command)
+        log.info("logout_everywhere", username=principal.username)
+        response = Response(None, status_code=HTTP_204_NO_CONTENT)
+        response.delete_cookie(TOKEN_COOKIE, path="/api")
+        return response
+
+    @get("/me", guards=[signed_in])
+    async def me(self, request: Request[Any, Any, Any]) -> Me:
+        """Return the caller's username and role, and when its token expires."""
+        principal = _caller(request)
+        return Me(
+            username=principal.username,
+            role=principal.role,
+            token_expires_at=principal.claims.expires_at,
+        )
+
+    @put("/credentials", guards=[signed_in])
+    async def credentials(
+        self,
+        request: Request[Any, Any, Any],
+        container: AppContainer,
+        data: JSONBody[CredentialsChange],
+    ) -> Response[LoginResult]:
+        """Change the username, the password or both; the current password is needed.
+
+        A new password revokes every token issued before it, this one too; the
+        answer carries a new token. 409 when another change came first.
+        """
+        principal = _caller(request)
+        # The current password is a guess like a login's, and counts as one.
+        address = str(request.scope["state"]["client_address"])
+        await _count_attempt(container, address, principal.username)
+        command = ChangeCredentials(
+            username=principal.username,
+            current_password=data.current_password,
+            new_username=data.new_username,
+            new_password=data.new_password,
+            actor=principal.username,
+            correlation_id=request_id_of(request),
+        )
+        handler = functools.partial(change_credentials, hasher=container.hasher)
+        receipt = await container.execute(handler, command)
+        log.info(
+            "credentials_changed",
+            username=receipt.account.username,
+            renamed=data.new_username is not None,
+            password_changed=data.new_password is not None,
+        )
+        cookie = TOKEN_COOKIE in request.cookies
+        return _token_response(container, receipt.account, cookie=cookie)
+
+
+async def _count_attempt(container: Container, address: str, username: str) -> None:
+    window = container.config.security.rate_limit_window
+    limiter = container.rate_limiter
+    for key in (f"login-ip:{address}", f"login-user:{username.strip().lower()}"):
+        check_decision(await limiter.take(key, LOGIN_ATTEMPTS, window))
+
+
+def _caller(request: Request[Any, Any, Any]) -> Principal:
+    principal = principal_of(request)
+    if principal is None:  # the guard has refused anonymous callers already
+        raise NotAuthenticatedError("log in first")
+    return principal
+
+
+def _token_response(
+    container: Container, account: AccountView, *, cookie: bool
+) -> Response[LoginResult]:
+    role: Role = "admin" if account.role == "admin" else "viewer"
+    token, claims = container.tokens.issue(
+        str(account.account_id), account.username, role
+    )
+    response = Response(
+        LoginResult(
+            access_token=token,
+            token_type="bearer",
+            expires_at=claims.expires_at,
+            username=account.username,
+            role=account.role,
+        )
+    )
+    if cookie:
+        response.set_cookie(
+            TOKEN_COOKIE,
+            token,
+            path="/api",
+            httponly=True,
+            samesite="strict",
+            secure=container.config.security.is_production,
+            max_age=int((claims.expires_at - claims.issued_at).total_seconds()),
+        )
+    return response
