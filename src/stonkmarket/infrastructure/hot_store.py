@@ -15,10 +15,10 @@ import secrets
 import time
 
 import structlog
-import valkey.asyncio as valkey
 from valkey.exceptions import ValkeyError
 
 from stonkmarket.application.hot_views import HotStoreStatus, Load
+from stonkmarket.infrastructure.valkey_client import open_valkey
 
 log = structlog.get_logger(__name__)
 
@@ -123,11 +123,7 @@ class ValkeyHotStore:
         retry_seconds: float = 1.0,
         timeout_seconds: float = 0.5,
     ) -> None:
-        self.client = valkey.Valkey.from_url(
-            url,
-            socket_timeout=timeout_seconds,
-            socket_connect_timeout=timeout_seconds,
-        )
+        self.client = open_valkey(url, timeout_seconds=timeout_seconds)
         self.prefix = prefix
         self.ttl_seconds = ttl_seconds
         self.lock_seconds = lock_seconds

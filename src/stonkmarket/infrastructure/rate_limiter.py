@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
-import valkey.asyncio as valkey
 from valkey.exceptions import ValkeyError
 
 from stonkmarket.application.rate_limits import RateDecision, RateLimiterStatus
+from stonkmarket.infrastructure.valkey_client import open_valkey
 
 log = structlog.get_logger(__name__)
 
@@ -214,11 +214,7 @@ class ValkeyRateLimiter:
         retry_seconds: float = 1.0,
         timeout_seconds: float = 0.5,
     ) -> None:
-        self.client = valkey.Valkey.from_url(
-            url,
-            socket_timeout=timeout_seconds,
-            socket_connect_timeout=timeout_seconds,
-        )
+        self.client = open_valkey(url, timeout_seconds=timeout_seconds)
         self.prefix = prefix
         self.retry_seconds = retry_seconds
         self._take = self.client.register_script(TAKE_SCRIPT)

@@ -14,10 +14,10 @@ import heapq
 import math
 from collections.abc import Callable
 
-import valkey.asyncio as valkey
 from valkey.exceptions import ValkeyError
 
 from stonkmarket.application.tokens import DenylistUnavailableError, now_utc
+from stonkmarket.infrastructure.valkey_client import open_valkey
 
 DEFAULT_LEEWAY = dt.timedelta(seconds=10)
 
@@ -86,11 +86,7 @@ class ValkeyTokenDenylist:
         timeout_seconds: float = 0.5,
         clock: Callable[[], dt.datetime] = now_utc,
     ) -> None:
-        self.client = valkey.Valkey.from_url(
-            url,
-            socket_timeout=timeout_seconds,
-            socket_connect_timeout=timeout_seconds,
-        )
+        self.client = open_valkey(url, timeout_seconds=timeout_seconds)
         self.prefix = prefix
         self.leeway = leeway
         self._clock = clock
