@@ -51,6 +51,16 @@ BoolArray = npt.NDArray[np.bool_]
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
+# Closes outside these bounds are typing errors, and ratios of closes inside
+# them stay far from overflowing a float.
+MIN_PRICE = 1e-6
+MAX_PRICE = 1e9
+# A 1-for-1000 reverse split up to a 1000-for-1 split; a history's product of
+# them stays inside a float.
+MIN_SPLIT = 1e-3
+MAX_SPLIT = 1e3
+
+
 class CorporateAction(msgspec.Struct, frozen=True, kw_only=True):
     """A split or cash dividend, after which the closes are on a new basis.
 
@@ -91,11 +101,17 @@ def check_action(action: CorporateAction) -> None:
             f"{action.kind!r}; use 'split' or 'dividend'",
             field="actions",
         )
-    if not (math.isfinite(action.value) and action.value > 0.0):
+    value = action.value
+    if action.kind == "split":
+        usable = math.isfinite(value) and MIN_SPLIT <= value <= MAX_SPLIT
+    else:
+        usable = math.isfinite(value) and 0.0 < value <= MAX_PRICE
+    if not usable:
         raise InvalidPriceBatchError(
             f"{action.kind} on {action.date.isoformat()} has value {action.value}; "
-            "record a split as new shares per old share (2.0 for 2:1) and a "
-            "dividend as cash per share, both finite and above 0",
+            "record a split as new shares per old share (2.0 for 2:1), from "
+            f"{MIN_SPLIT:g} to {MAX_SPLIT:g}, and a dividend as cash per share, "
+            f"above 0 and at most {MAX_PRICE:g}",
             field="actions",
         )
 

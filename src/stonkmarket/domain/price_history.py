@@ -10,7 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from stonkmarket.domain.adjustment import check_action
+from stonkmarket.domain.adjustment import MAX_PRICE, MIN_PRICE, check_action
 from stonkmarket.domain.errors import InvalidPriceBatchError, RestatementError
 from stonkmarket.domain.prices import PriceBatch
 
@@ -238,10 +238,10 @@ def check_batch(batch: PriceBatch) -> None:
                 f"dates must rise strictly with no repeats; {day} follows {previous}",
                 field="dates",
             )
-        if not (math.isfinite(close) and close > 0):
+        if not (math.isfinite(close) and MIN_PRICE <= close <= MAX_PRICE):
             raise InvalidPriceBatchError(
-                f"close on {day} is {close}; closes must be finite and above zero "
-                "(leave a missing day out)",
+                f"close on {day} is {close}; closes must be from {MIN_PRICE:g} to "
+                f"{MAX_PRICE:g} (leave a missing day out)",
                 field="closes",
             )
         previous = day
@@ -260,10 +260,12 @@ def check_batch(batch: PriceBatch) -> None:
             field="reference_closes",
         )
     for day, reference in zip(batch.dates, references or (), strict=False):
-        if reference is not None and not (math.isfinite(reference) and reference > 0):
+        if reference is None:
+            continue
+        if not (math.isfinite(reference) and MIN_PRICE <= reference <= MAX_PRICE):
             raise InvalidPriceBatchError(
-                f"reference close on {day} is {reference}; send a finite close "
-                "above zero or null",
+                f"reference close on {day} is {reference}; send a close from "
+                f"{MIN_PRICE:g} to {MAX_PRICE:g}, or null",
                 field="reference_closes",
             )
 

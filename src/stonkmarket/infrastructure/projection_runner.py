@@ -10,11 +10,11 @@ import msgspec
 import structlog
 from eventsourcing.domain import Aggregate
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from stonkmarket.application.errors import NotFoundError, ProjectionTimeoutError
 from stonkmarket.application.view_changes import Projection
-from stonkmarket.domain.errors import DomainError
 from stonkmarket.infrastructure.event_store import EventsourcingStore
 from stonkmarket.infrastructure.sql_views import upsert
 from stonkmarket.infrastructure.tables import VIEW_TABLES, projection_tracking
@@ -129,11 +129,16 @@ class ProjectionRunner:
     ) -> None:
         """Apply one event; a bad event is logged and passed, never a standstill.
 
-        Database errors still end the batch, so nothing half-written is kept.
+        Whatever the projection raises (a rule, a bug, a numeric warning
+        turned error) is recorded as a failure, and /api/health says
+        degraded. Database and connection errors still end the batch, so
+        nothing half-written is kept and the batch is tried again.
         """
         try:
             await projection.apply(event, views)
-        except (DomainError, ValueError, ArithmeticError) as exc:
+        except (SQLAlchemyError, OSError):
+            raise
+        except Exception as exc:
             failure = ProjectionFailure(
                 projection=projection.name, position=views.position, error=str(exc)
             )

@@ -160,6 +160,8 @@ def test_dividend_not_below_close_rejected() -> None:
         pytest.param(-2.0, id="negative"),
         pytest.param(math.nan, id="nan"),
         pytest.param(math.inf, id="infinite"),
+        pytest.param(0.000999, id="below-1-for-1000"),
+        pytest.param(1000.5, id="above-1000-for-1"),
     ],
 )
 def test_check_action_rejects_unusable_value(value: float) -> None:
@@ -171,9 +173,17 @@ def test_check_action_rejects_unusable_value(value: float) -> None:
     assert caught.value.field == "actions"
     assert caught.value.message == (
         f"split on 2024-01-04 has value {value}; record a split as new shares per "
-        "old share (2.0 for 2:1) and a dividend as cash per share, both finite "
-        "and above 0"
+        "old share (2.0 for 2:1), from 0.001 to 1000, and a dividend as cash per "
+        "share, above 0 and at most 1e+09"
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("split", 0.001), ("split", 1000.0), ("dividend", 1e-9), ("dividend", 1e9)],
+)
+def test_check_action_accepts_values_at_the_bounds(kind: str, value: float) -> None:
+    check_action(CorporateAction(date=day(3), kind=kind, value=value))  # type: ignore[arg-type]
 
 
 def test_check_action_rejects_unknown_kind() -> None:

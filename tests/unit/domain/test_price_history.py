@@ -285,6 +285,10 @@ def test_unordered_batch_records_no_event() -> None:
     assert history.closes == {"2024-01-02": 100.0}
 
 
+def test_closes_at_the_bounds_are_accepted() -> None:
+    check_batch(bars(("2024-01-02", 1e-6), ("2024-01-03", 1e9)))
+
+
 @pytest.mark.parametrize(
     ("close", "shown"),
     [
@@ -293,12 +297,16 @@ def test_unordered_batch_records_no_event() -> None:
         pytest.param(float("-inf"), "-inf", id="minus-infinity"),
         pytest.param(0.0, "0.0", id="zero"),
         pytest.param(-1.5, "-1.5", id="negative"),
+        # Neighbours this far apart would overflow a float when divided.
+        pytest.param(5e-324, "5e-324", id="subnormal"),
+        pytest.param(9.99e-7, "9.99e-07", id="below-a-millionth"),
+        pytest.param(1.0000001e9, "1000000100.0", id="above-a-billion"),
     ],
 )
 def test_unusable_close_is_rejected(close: float, shown: str) -> None:
     batch = bars(("2024-01-02", 100.0), ("2024-01-03", close))
     message = (
-        rf"close on 2024-01-03 is {shown}; closes must be finite and above zero "
+        rf"close on 2024-01-03 is {shown}; closes must be from 1e-06 to 1e\+09 "
         r"\(leave a missing day out\)"
     )
 

@@ -7,9 +7,12 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from stonkmarket.domain.adjustment import MAX_PRICE, MIN_PRICE
+
 Fraction = Annotated[float, msgspec.Meta(gt=0, lt=1, description="0.15 means 15 %")]
 Days = Annotated[int, msgspec.Meta(ge=0, le=365)]
 Ticker = Annotated[str, msgspec.Meta(min_length=1, max_length=15)]
+Price = Annotated[float, msgspec.Meta(ge=MIN_PRICE, le=MAX_PRICE)]
 
 
 class SymbolCreate(
@@ -31,8 +34,8 @@ class Bar(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
     """One daily close as traded, with the source's adjusted close if it has one."""
 
     date: dt.date
-    close: Annotated[float, msgspec.Meta(gt=0)]
-    adjusted_close: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    close: Price
+    adjusted_close: Price | None = None
 
 
 class Action(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
