@@ -25,6 +25,7 @@ from stonkmarket.interfaces.http.docs import SCHEMA_PATH, docs_page, openapi_doc
 from stonkmarket.interfaces.http.errors import EXCEPTION_HANDLERS
 from stonkmarket.interfaces.http.health import HealthController
 from stonkmarket.interfaces.http.middleware import request_id_middleware
+from stonkmarket.interfaces.http.openapi_errors import document_errors
 from stonkmarket.interfaces.http.projections import ProjectionController
 from stonkmarket.interfaces.http.security_headers import security_headers
 from stonkmarket.interfaces.http.symbols import SymbolController
@@ -83,6 +84,7 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
         before_send=[security_headers(hsts=security.is_production)],
         cors_config=_cors(security.cors_allowed_origins),
         lifespan=[lifespan],
+        on_startup=[document_errors],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="Stonkmarket",
