@@ -514,3 +514,28 @@ def test_the_first_admin_is_not_reset_on_restart(tmp_path: Path) -> None:
 
     assert with_default.status_code == 401
     assert [a["username"] for a in accounts] == [ADMIN_USER]
+
+
+def test_requests_with_a_bad_token_use_up_the_address_limit(tmp_path: Path) -> None:
+    config = Config(data_dir=tmp_path, security=SecurityConfig(rate_limit_requests=5))
+    with TestClient(app=create_app(build(config))) as client:
+        statuses = [
+            client.get(
+                "/api/auth/me", headers={"Authorization": "Bearer not.a.token"}
+            ).status_code
+            for _ in range(6)
+        ]
+
+    assert statuses == [401] * 5 + [429]
+
+
+def test_a_credentials_change_that_changes_nothing_is_refused(client: Client) -> None:
+    token = client.headers["Authorization"].removeprefix("Bearer ")
+
+    refused = client.put(
+        "/api/auth/credentials", json={"current_password": DEFAULT_ADMIN_PASS}
+    )
+
+    assert refused.status_code == 400
+    assert refused.json()["details"]["field"] == "new_password"
+    assert _me(client, token).status_code == 200

@@ -61,3 +61,31 @@ def test_two_runners_apply_each_event_once(postgres_url: str, tmp_path: Path) ->
 
     assert version == 2
     assert raced == clean
+
+
+def test_readers_see_the_old_views_until_a_rebuild_commits(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    container = build(Config(data_dir=tmp_path / "a", database_url=postgres_url))
+
+    async def read_during_rebuild() -> tuple[int, list[int], int]:
+        await container.start()
+        _write_history(container)
+        await container.runner.catch_up()
+        watched = len(await container.queries.ranking(365))
+        rebuild = asyncio.create_task(container.runner.rebuild())
+        seen = []
+        while not rebuild.done():
+            seen.append(len(await container.queries.ranking(365)))
+            seen.append(len(await container.queries.symbols()))
+            await asyncio.sleep(0.005)
+        replayed = await rebuild
+        await container.close()
+        return watched, seen, replayed
+
+    watched, seen, replayed = asyncio.run(read_during_rebuild())
+
+    assert watched == 2  # KO and PG
+    assert replayed > 0
+    assert len(seen) >= 4  # the reads overlapped the rebuild
+    assert set(seen) == {2}

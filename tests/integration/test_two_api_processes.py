@@ -37,10 +37,12 @@ READS = [
     "/api/projections",
 ]
 
-# Holders of the runner's advisory lock; a bigint key is split in two halves.
+# Holders of the runner's advisory lock in this test's database (other tests'
+# databases have their own); a bigint key is split in two halves.
 LOCK_HOLDERS = """
 SELECT pid, granted FROM pg_locks
 WHERE locktype = 'advisory'
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND ((classid::bigint << 32) | objid::bigint) = %(key)s
 """
 
@@ -208,3 +210,22 @@ def test_while_the_lock_is_held_both_projectors_wait_and_then_one_applies(
     assert symbols_while_held == []
     assert outcome[0].status_code == 201
     assert [s["ticker"] for s in httpx.get(f"{second}/api/symbols").json()] == ["KO"]
+
+
+def test_a_served_api_ignores_forwarded_for_from_an_untrusted_peer(
+    two_apis: list[str],
+) -> None:
+    """The server itself must not believe the header either (uvicorn would,
+    from a local peer, by default)."""
+    first, second = two_apis
+    statuses = [
+        httpx.post(
+            f"{(first, second)[attempt % 2]}/api/auth/login",
+            json={"username": f"guess{attempt}", "password": "wrong-password"},
+            headers={"X-Forwarded-For": f"198.51.100.{attempt}"},
+            timeout=30,
+        ).status_code
+        for attempt in range(11)
+    ]
+
+    assert statuses == [401] * 10 + [429]

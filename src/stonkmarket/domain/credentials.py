@@ -6,7 +6,8 @@ import re
 
 from stonkmarket.domain.errors import InvalidUsernameError, WeakPasswordError
 
-_USERNAME_FORM = re.compile(r"[a-z0-9._-]{3,32}")
+# Starts and ends with a letter or digit, so "..." or "-x-" is not a name.
+_USERNAME_FORM = re.compile(r"[a-z0-9][a-z0-9._-]{1,30}[a-z0-9]")
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
@@ -72,6 +73,10 @@ COMMON_PASSWORDS = frozenset(
 )
 
 
+# "            " or "aaaaaaaaaaaa" passes a length rule and nothing else.
+MIN_DISTINCT_CHARACTERS = 5
+
+
 def normalise_username(raw: str, *, field: str = "username") -> str:
     """Return the username trimmed and lower-cased, or raise InvalidUsernameError."""
     # Only ASCII is lower-cased: str.lower() maps some other letters, such as
@@ -80,7 +85,7 @@ def normalise_username(raw: str, *, field: str = "username") -> str:
     if not _USERNAME_FORM.fullmatch(username):
         raise InvalidUsernameError(
             f"{field} {raw!r} is not a valid username: use 3 to 32 characters "
-            "from a-z, 0-9 and . _ -",
+            "from a-z, 0-9 and . _ -, starting and ending with a letter or digit",
             field=field,
         )
     return username
@@ -97,6 +102,12 @@ def check_password(password: str, username: str, *, field: str = "password") -> 
         raise WeakPasswordError(
             f"{field} must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} "
             f"characters long, got {length}",
+            field=field,
+        )
+    if len(set(password)) < MIN_DISTINCT_CHARACTERS:
+        raise WeakPasswordError(
+            f"{field} repeats too few characters; use at least "
+            f"{MIN_DISTINCT_CHARACTERS} different ones",
             field=field,
         )
     check_not_username(password, username, field=field)

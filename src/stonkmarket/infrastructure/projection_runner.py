@@ -93,31 +93,30 @@ class ProjectionRunner:
 
     async def _apply_next_batch(self) -> int:
         async with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # One runner at a time across processes: the lock is held until
-                # this transaction ends, and the position is read after it.
-                await conn.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": RUNNER_LOCK}
-                )
-            start = await self._position(conn)
-            batch = await asyncio.to_thread(
-                self.store.events_after, start, self.batch_size
-            )
-            if not batch:
-                return 0
-            views = SqlViewChanges(conn)
-            for position, stored_event in batch:
-                views.position = position
-                for projection in self.projections:
-                    await self._apply(projection, stored_event, views)
-            last = batch[-1][0]
-            await upsert(
-                conn,
-                projection_tracking,
-                [{"name": p.name, "position": last} for p in self.projections],
-            )
+            await _lock_runners(conn)
+            applied = await self._apply_batch(conn)
+        if applied:
+            await self._changed()
+        return applied
+
+    async def _apply_batch(self, conn: AsyncConnection) -> int:
+        """Apply the batch after the position `conn` sees, inside its transaction."""
+        start = await self._position(conn)
+        batch = await asyncio.to_thread(self.store.events_after, start, self.batch_size)
+        if not batch:
+            return 0
+        views = SqlViewChanges(conn)
+        for position, stored_event in batch:
+            views.position = position
+            for projection in self.projections:
+                await self._apply(projection, stored_event, views)
+        last = batch[-1][0]
+        await upsert(
+            conn,
+            projection_tracking,
+            [{"name": p.name, "position": last} for p in self.projections],
+        )
         log.debug("projection_batch_applied", events=len(batch), position=last)
-        await self._changed()
         return len(batch)
 
     async def _changed(self) -> None:
@@ -214,10 +213,13 @@ class ProjectionRunner:
         ]
 
     async def rebuild(self, name: str = "all") -> int:
-        """Empty every view and its tracking in one transaction, then replay.
+        """Empty every view and replay every event, all in one transaction.
 
-        `name` is "all" or a projection's name; the projections read each
-        other's rows, so naming one rebuilds them all.
+        Readers see the old rows until the rebuilt ones are committed, never
+        an empty or half-filled view; other runners and writes waiting for
+        their views wait for the commit. `name` is "all" or a projection's
+        name; the projections read each other's rows, so naming one rebuilds
+        them all.
         """
         known = sorted(p.name for p in self.projections)
         if name != "all" and name not in known:
@@ -225,13 +227,21 @@ class ProjectionRunner:
                 f"no projection is named {name!r}; known: all, {', '.join(known)}",
                 field="name",
             )
-        async with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                await conn.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": RUNNER_LOCK}
-                )
+        replayed = 0
+        async with self._one_batch_at_a_time, self.engine.begin() as conn:
+            await _lock_runners(conn)
             for table in (*VIEW_TABLES, projection_tracking):
                 await conn.execute(delete(table))
+            while applied := await self._apply_batch(conn):
+                replayed += applied
         await self._changed()
-        log.info("projections_reset", projections=[p.name for p in self.projections])
-        return await self.catch_up()
+        log.info("projections_rebuilt", events=replayed)
+        return replayed
+
+
+async def _lock_runners(conn: AsyncConnection) -> None:
+    """Let one runner of all processes write the views until `conn` commits."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": RUNNER_LOCK}
+        )

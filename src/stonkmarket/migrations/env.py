@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from stonkmarket.infrastructure.tables import metadata
 
 # Key of the PostgreSQL advisory lock held while the schema is migrated.
-MIGRATION_LOCK = 7_361_024_820
+MIGRATION_LOCK = 7_361_024_821
 
 
 def _run(connection: Connection) -> None:

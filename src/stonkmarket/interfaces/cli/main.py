@@ -168,7 +168,15 @@ def serve(config: Config) -> None:
     """Serve the REST API on HOST:PORT (default 127.0.0.1:8000)."""
     app = create_app(_build(config))
     console.print(f"API docs: http://{config.host}:{config.port}/api/docs")
-    uvicorn.run(app, host=config.host, port=config.port, log_config=None)
+    # proxy_headers off: X-Forwarded-For is read by the app, from TRUSTED_PROXIES
+    # only; uvicorn would otherwise believe it from any local peer.
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=config.port,
+        log_config=None,
+        proxy_headers=False,
+    )
 
 
 @cli.command()

@@ -56,20 +56,38 @@ def access_gate(container: Container) -> Any:
             peer = None if client is None else client[0]
             address = client_address(peer, headers.get("x-forwarded-for"), trusted)
             state["client_address"] = address
-            principal = None
-            if scope["path"] != LOGIN_PATH:  # a stale token must not block a login
-                principal = await _caller(container, headers, scope["method"])
+            method = scope["method"]
+            principal = await _authenticated(
+                container, scope["path"], method, headers, address
+            )
             state["principal"] = principal
             key = f"ip:{address}" if principal is None else f"user:{principal.username}"
-            decision = await container.rate_limiter.take(
-                key, security.rate_limit_requests, security.rate_limit_window
-            )
+            decision = await container.rate_limiter.take(key, *_limit(container))
             check_decision(decision)
             await app(scope, receive, _with_headers(send, rate_limit_headers(decision)))
 
         return gate
 
     return wrap
+
+
+async def _authenticated(
+    container: Container,
+    path: str,
+    method: str,
+    headers: dict[str, str],
+    address: str,
+) -> Principal | None:
+    """The caller of the request's token; a refused token costs a request too."""
+    if path == LOGIN_PATH:  # a stale token must not block a login
+        return None
+    try:
+        return await _caller(container, headers, method)
+    except InvalidTokenError:
+        # Guessing tokens costs the address's requests like any other request.
+        bucket = await container.rate_limiter.take(f"ip:{address}", *_limit(container))
+        check_decision(bucket)
+        raise
 
 
 async def _caller(
@@ -80,6 +98,11 @@ async def _caller(
         return None
     reading = method in SAFE_METHODS
     return await container.access.principal(token, reading=reading)
+
+
+def _limit(container: Container) -> tuple[int, int]:
+    security = container.config.security
+    return security.rate_limit_requests, security.rate_limit_window
 
 
 def check_decision(decision: RateDecision) -> None:

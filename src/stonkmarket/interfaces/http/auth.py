@@ -15,6 +15,7 @@ from stonkmarket.application.access import NotAuthenticatedError, Principal
 from stonkmarket.application.accounts import change_credentials, revoke_tokens
 from stonkmarket.application.authentication import authenticate
 from stonkmarket.application.commands import ChangeCredentials, RevokeTokens
+from stonkmarket.application.errors import InvalidQueryError
 from stonkmarket.application.tokens import Role
 from stonkmarket.application.views import AccountView
 from stonkmarket.interfaces.bootstrap import Container
@@ -125,6 +126,11 @@ class AuthController(Controller):
         answer carries a new token. 409 when another change came first.
         """
         principal = _caller(request)
+        if data.new_username is None and data.new_password is None:
+            raise InvalidQueryError(
+                "send new_username, new_password or both; nothing was changed",
+                field="new_password",
+            )
         # The current password is a guess like a login's, and counts as one.
         address = str(request.scope["state"]["client_address"])
         await _count_attempt(container, address, principal.username)
