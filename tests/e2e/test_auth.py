@@ -539,3 +539,17 @@ def test_a_credentials_change_that_changes_nothing_is_refused(client: Client) ->
     assert refused.status_code == 400
     assert refused.json()["details"]["field"] == "new_password"
     assert _me(client, token).status_code == 200
+
+
+def test_a_logout_is_kept_through_a_restart_and_audited(tmp_path: Path) -> None:
+    config = Config(data_dir=tmp_path)
+    with TestClient(app=create_app(build(config))) as client:
+        token = log_in(client)
+        assert client.post("/api/auth/logout").status_code == 204
+    with TestClient(app=create_app(build(config))) as client:
+        refused = _me(client, token)
+        log_in(client)
+        audit = client.get("/api/audit", params={"subject": "account:admin"}).json()
+
+    assert refused.status_code == 401
+    assert [e["action"] for e in audit["entries"]][:1] == ["logged_out"]

@@ -16,10 +16,8 @@ import structlog
 from stonkmarket.application.errors import ApplicationError
 from stonkmarket.application.tokens import (
     AccessTokens,
-    DenylistUnavailableError,
     InvalidTokenError,
     TokenClaims,
-    TokenDenylist,
 )
 from stonkmarket.application.views import AccountView
 
@@ -62,36 +60,26 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
         return self.role == "admin"
 
 
-class AccountsById(Protocol):
+class KnownAccounts(Protocol):
     async def account_by_id(self, account_id: uuid.UUID) -> AccountView | None: ...
+    async def is_revoked(self, token_id: str) -> bool: ...
 
 
 class AccessControl:
     """Turns a bearer token into a Principal, or says why it cannot."""
 
-    def __init__(
-        self, tokens: AccessTokens, denylist: TokenDenylist, accounts: AccountsById
-    ) -> None:
+    def __init__(self, tokens: AccessTokens, accounts: KnownAccounts) -> None:
         self.tokens = tokens
-        self.denylist = denylist
         self.accounts = accounts
 
-    async def principal(self, token: str, *, reading: bool = False) -> Principal:
+    async def principal(self, token: str) -> Principal:
         """Return the caller of `token`; raise InvalidTokenError when it is refused.
 
-        When the denylist does not answer, a request that only reads goes on
-        (a logged-out token could read, never change, anything until the
-        denylist is back); any other request gets DenylistUnavailableError.
+        Logouts are events with a view of their own, in the same database as
+        the accounts, so a restart of any server forgets none of them.
         """
         claims = self.tokens.read(token)
-        try:
-            denied = await self.denylist.is_denied(claims.token_id)
-        except DenylistUnavailableError:
-            if not reading:
-                raise
-            log.warning("denylist_unavailable_read_allowed", token_id=claims.token_id)
-            denied = False
-        if denied:
+        if await self.accounts.is_revoked(claims.token_id):
             raise InvalidTokenError("the token was logged out; log in again")
         account = await self.accounts.account_by_id(_account_id(claims))
         if account is None:

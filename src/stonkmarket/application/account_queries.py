@@ -31,3 +31,7 @@ class AccountQueries:
     async def account_by_id(self, account_id: UUID) -> AccountView | None:
         """Return the account with this id under its current name, if it exists."""
         return await self.views.account_by_id(account_id)
+
+    async def is_revoked(self, token_id: str) -> bool:
+        """Return whether the token with this id was logged out."""
+        return await self.views.is_revoked(token_id)

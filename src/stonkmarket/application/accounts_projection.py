@@ -1,4 +1,5 @@
-"""The accounts view: each account's username, role and token `not_before`."""
+"""The accounts view: each account's username, role and token `not_before`,
+and the tokens logged out before they expired."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from eventsourcing.domain import Aggregate
 from stonkmarket.application.view_changes import ViewChanges
 from stonkmarket.application.views import AccountView
 from stonkmarket.domain.account import Account
+from stonkmarket.domain.token_logout import TokenLogout
 
 ACCOUNT_EVENTS = (
     Account.Registered,
@@ -31,6 +33,11 @@ class AccountsProjection:
     name = "accounts"
 
     async def apply(self, event: Aggregate.Event, views: ViewChanges) -> None:
+        if isinstance(event, TokenLogout.LoggedOut):
+            await views.put_revoked_token(
+                event.token_id, event.account_id, event.expires_at, event.timestamp
+            )
+            return
         if not isinstance(event, ACCOUNT_EVENTS):
             return
         if isinstance(event, Account.Registered):

@@ -11,6 +11,7 @@ from stonkmarket.application.views import AuditEntry
 from stonkmarket.domain.account import Account
 from stonkmarket.domain.settings import DipFinderSettings
 from stonkmarket.domain.symbol import Symbol
+from stonkmarket.domain.token_logout import TokenLogout
 
 
 class AuditProjection:
@@ -54,6 +55,9 @@ class AuditProjection:
             )
         if isinstance(event, ACCOUNT_EVENTS):
             return _account_change(event)
+        if isinstance(event, TokenLogout.LoggedOut):
+            after = {"expires_at": event.expires_at.isoformat()}
+            return f"account:{event.username}", "logged_out", None, after
         if not isinstance(event, SYMBOL_EVENTS):
             return None
         subject = f"symbol:{event.ticker}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from uuid import UUID
 
 import msgspec
 
@@ -94,6 +95,15 @@ class ChangeCredentials(CredentialsCommand, frozen=True, kw_only=True):
 class ChangeRole(Command, frozen=True, kw_only=True):
     username: str
     role: str
+
+
+class LogOutToken(Command, frozen=True, kw_only=True):
+    """Refuse one token from now until it expires."""
+
+    token_id: str
+    account_id: UUID
+    username: str
+    expires_at: dt.datetime
 
 
 class RevokeTokens(Command, frozen=True, kw_only=True):

@@ -1,8 +1,8 @@
-"""Access tokens: the claims the HTTP layer trusts, and the logout denylist.
+"""Access tokens: the claims the HTTP layer trusts once a token is verified.
 
-A token is read in two steps: `AccessTokens.read` checks the signature, the
-issuer, the audience and the validity times, then `TokenDenylist.is_denied`
-checks whether its owner logged it out before it expired.
+`AccessTokens.read` checks a token's signature, issuer, audience and validity
+times; whether its owner logged it out, or changed the password since, is for
+the accounts view to say (see access.py).
 """
 
 from __future__ import annotations
@@ -27,10 +27,6 @@ class InvalidTokenError(ApplicationError):
     """Raised when an access token is malformed, forged, expired or not yet valid."""
 
 
-class DenylistUnavailableError(ApplicationError):
-    """Raised when the token denylist cannot be read or written."""
-
-
 class TokenClaims(msgspec.Struct, frozen=True, kw_only=True):
     """The verified claims of an access token, with times as aware UTC datetimes."""
 
@@ -52,25 +48,4 @@ class AccessTokens(Protocol):
 
     def read(self, token: str) -> TokenClaims:
         """Verify a token and return its claims, or raise InvalidTokenError."""
-        ...
-
-
-class TokenDenylist(Protocol):
-    """Token ids that were logged out before they expired.
-
-    Both methods raise DenylistUnavailableError when the store does not
-    respond, because a denylist that returned "not denied" while down would let
-    a logged-out token back in.
-    """
-
-    async def deny(self, token_id: str, until: dt.datetime) -> None:
-        """Deny the token until `until`, its expiry time, plus the read leeway."""
-        ...
-
-    async def is_denied(self, token_id: str) -> bool:
-        """Return whether the token id is denied now."""
-        ...
-
-    async def close(self) -> None:
-        """Release the store's connections."""
         ...

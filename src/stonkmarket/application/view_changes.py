@@ -63,6 +63,13 @@ class ViewChanges(Protocol):
         self, signals: list[Signal], computed_at: dt.datetime
     ) -> None: ...
     async def put_account(self, account: AccountView) -> None: ...
+    async def put_revoked_token(
+        self,
+        token_id: str,
+        account_id: UUID,
+        expires_at: dt.datetime,
+        logged_out_at: dt.datetime,
+    ) -> None: ...
     async def account_by_id(self, account_id: UUID) -> AccountView | None: ...
 
 

@@ -39,6 +39,7 @@ from stonkmarket.infrastructure.tables import (
     dip_states,
     dipfinder_signals,
     price_bars,
+    revoked_tokens,
     symbols,
 )
 
@@ -208,3 +209,10 @@ class SqlReadModels:
     async def account_by_id(self, account_id: UUID) -> AccountView | None:
         async with self.engine.connect() as conn:
             return await select_account_by_id(conn, account_id)
+
+    async def is_revoked(self, token_id: str) -> bool:
+        query = select(revoked_tokens.c.token_id).where(
+            revoked_tokens.c.token_id == token_id
+        )
+        async with self.engine.connect() as conn:
+            return await conn.scalar(query) is not None

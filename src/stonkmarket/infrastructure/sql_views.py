@@ -144,7 +144,15 @@ async def select_accounts(
     query = select(accounts).order_by(accounts.c.username)
     if where is not None:
         query = query.where(where)
-    return [AccountView(**row._asdict()) for row in await conn.execute(query)]
+    return [_account_from_row(row) for row in await conn.execute(query)]
+
+
+def _account_from_row(row: Any) -> AccountView:
+    # asyncpg returns a UUID class of its own, which the event store cannot
+    # store in an event; the view hands out the standard one.
+    fields = row._asdict()
+    fields["account_id"] = UUID(str(fields["account_id"]))
+    return AccountView(**fields)
 
 
 async def select_account_by_id(

@@ -182,6 +182,16 @@ accounts = Table(
     UniqueConstraint("username", name="uq_accounts_username"),
 )
 
+# Tokens logged out before they expired; a token here is refused.
+revoked_tokens = Table(
+    "revoked_tokens",
+    metadata,
+    Column("token_id", String(64), primary_key=True),
+    Column("account_id", Uuid, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("logged_out_at", UtcDateTime, nullable=False),
+)
+
 projection_tracking = Table(
     "projection_tracking",
     metadata,
@@ -200,4 +210,5 @@ VIEW_TABLES = (
     dip_history,
     audit_log,
     accounts,
+    revoked_tokens,
 )

@@ -41,6 +41,7 @@ from stonkmarket.infrastructure.tables import (
     dipfinder_signals,
     fundamentals,
     price_bars,
+    revoked_tokens,
     symbols,
 )
 
@@ -60,6 +61,21 @@ class SqlViewChanges:
 
     async def put_account(self, account: AccountView) -> None:
         await upsert(self.conn, accounts, [msgspec.structs.asdict(account)])
+
+    async def put_revoked_token(
+        self,
+        token_id: str,
+        account_id: UUID,
+        expires_at: dt.datetime,
+        logged_out_at: dt.datetime,
+    ) -> None:
+        row = {
+            "token_id": token_id,
+            "account_id": account_id,
+            "expires_at": expires_at,
+            "logged_out_at": logged_out_at,
+        }
+        await upsert(self.conn, revoked_tokens, [row])
 
     async def account_by_id(self, account_id: UUID) -> AccountView | None:
         return await select_account_by_id(self.conn, account_id)

@@ -19,7 +19,6 @@ from stonkmarket.application.ports import PasswordHasher
 from stonkmarket.application.projections import all_projections
 from stonkmarket.application.queries import Queries
 from stonkmarket.application.rate_limits import RateLimiter
-from stonkmarket.application.tokens import TokenDenylist
 from stonkmarket.infrastructure.config import Config
 from stonkmarket.infrastructure.database import create_engine, migrate
 from stonkmarket.infrastructure.event_store import (
@@ -36,10 +35,6 @@ from stonkmarket.infrastructure.rate_limiter import (
     ValkeyRateLimiter,
 )
 from stonkmarket.infrastructure.read_models import SqlReadModels
-from stonkmarket.infrastructure.token_denylist import (
-    InProcessTokenDenylist,
-    ValkeyTokenDenylist,
-)
 
 C = TypeVar("C", bound=Command)
 R = TypeVar("R", bound=Receipt)
@@ -66,17 +61,12 @@ class Container:
             jwt_secret(config),
             lifetime=dt.timedelta(minutes=config.security.jwt_expire_minutes),
         )
-        self.denylist: TokenDenylist = (
-            InProcessTokenDenylist()
-            if config.valkey_url is None
-            else ValkeyTokenDenylist(config.valkey_url)
-        )
         self.rate_limiter: RateLimiter = (
             InProcessRateLimiter()
             if config.valkey_url is None
             else ValkeyRateLimiter(config.valkey_url)
         )
-        self.access = AccessControl(self.tokens, self.denylist, self.accounts)
+        self.access = AccessControl(self.tokens, self.accounts)
         self.runner = ProjectionRunner(
             store,
             self.engine,
@@ -126,7 +116,6 @@ class Container:
 
     async def close(self) -> None:
         await self.hot_store.close()
-        await self.denylist.close()
         await self.rate_limiter.close()
         await self.engine.dispose()
         self.store.close()

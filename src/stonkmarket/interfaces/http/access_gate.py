@@ -29,7 +29,6 @@ from stonkmarket.interfaces.bootstrap import Container
 from stonkmarket.interfaces.http.client_address import client_address
 
 TOKEN_COOKIE = "stonkmarket_token"
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LOGIN_PATH = "/api/auth/login"
 # Orchestrators poll these with no token; neither a token check (which reads
 # the database) nor a rate limit may take a healthy replica out.
@@ -96,8 +95,7 @@ async def _caller(
     token = _token(headers)
     if token is None:
         return None
-    reading = method in SAFE_METHODS
-    return await container.access.principal(token, reading=reading)
+    return await container.access.principal(token)
 
 
 def _limit(container: Container) -> tuple[int, int]:

@@ -14,8 +14,13 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from stonkmarket.application.access import NotAuthenticatedError, Principal
 from stonkmarket.application.accounts import change_credentials, revoke_tokens
 from stonkmarket.application.authentication import authenticate
-from stonkmarket.application.commands import ChangeCredentials, RevokeTokens
+from stonkmarket.application.commands import (
+    ChangeCredentials,
+    LogOutToken,
+    RevokeTokens,
+)
 from stonkmarket.application.errors import InvalidQueryError
+from stonkmarket.application.logouts import log_out_token
 from stonkmarket.application.tokens import Role
 from stonkmarket.application.views import AccountView
 from stonkmarket.interfaces.bootstrap import Container
@@ -79,8 +84,15 @@ class AuthController(Controller):
     ) -> Response[None]:
         """Log this token out: it is refused from now until it would have expired."""
         principal = _caller(request)
-        claims = principal.claims
-        await container.denylist.deny(claims.token_id, claims.expires_at)
+        command = LogOutToken(
+            token_id=principal.claims.token_id,
+            account_id=principal.account_id,
+            username=principal.username,
+            expires_at=principal.claims.expires_at,
+            actor=principal.username,
+            correlation_id=request_id_of(request),
+        )
+        await container.execute(log_out_token, command)
         log.info("logout", username=principal.username)
         response = Response(None, status_code=HTTP_204_NO_CONTENT)
         response.delete_cookie(TOKEN_COOKIE, path="/api")

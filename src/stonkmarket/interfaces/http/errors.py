@@ -32,7 +32,7 @@ from stonkmarket.application.errors import (
     UnknownTickerError,
     WrongPasswordError,
 )
-from stonkmarket.application.tokens import DenylistUnavailableError, InvalidTokenError
+from stonkmarket.application.tokens import InvalidTokenError
 from stonkmarket.domain.errors import (
     DomainError,
     InvalidPriceBatchError,
@@ -54,7 +54,6 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     WrongPasswordError: 403,
     OwnRoleChangeError: 403,
     RateLimitedError: 429,
-    DenylistUnavailableError: 503,
     UsernameTakenError: 409,
     NotFoundError: 404,
     UnknownTickerError: 404,
