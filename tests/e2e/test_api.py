@@ -244,8 +244,9 @@ def test_health_reports_no_lag_once_caught_up(
     client: Client, container: Container
 ) -> None:
     client.post("/api/symbols", json={"ticker": "KO"})
-    # The first admin's account and username claim, then the symbol.
-    assert container.store.head() == 3
+    # The first admin's account, username claim and admin roster (started,
+    # then the admin added), then the symbol.
+    assert container.store.head() == 5
 
     health = client.get("/api/health").json()
 
@@ -254,8 +255,8 @@ def test_health_reports_no_lag_once_caught_up(
         "database": "ok",
         "cache": "ok",
         "cache_kind": "in-process",
-        "position": 3,
-        "head": 3,
+        "position": 5,
+        "head": 5,
         "lag": 0,
     }
     assert client.get("/api/health/ready").json() == {

@@ -18,7 +18,7 @@ import pytest
 import structlog
 from litestar.testing import TestClient
 
-from stonkmarket.application.accounts import find_account
+from stonkmarket.application.account_lookup import find_account
 from stonkmarket.infrastructure.config import Config
 from stonkmarket.infrastructure.passwords import Argon2PasswordHasher
 from stonkmarket.infrastructure.security_config import (

@@ -26,8 +26,9 @@ def test_status_shows_no_lag_after_a_write(client: Client) -> None:
         "dip_history",
         "accounts",
     }
-    # The first admin's account and username claim, then the symbol.
-    assert {(s["position"], s["head"], s["lag"]) for s in statuses} == {(3, 3, 0)}
+    # Four events open the first admin (account, username claim, admin roster
+    # started and the admin added), then the symbol.
+    assert {(s["position"], s["head"], s["lag"]) for s in statuses} == {(5, 5, 0)}
 
 
 def test_rebuild_replays_every_event(client: Client) -> None:
@@ -38,8 +39,8 @@ def test_rebuild_replays_every_event(client: Client) -> None:
     response = client.post("/api/projections/all/rebuild")
 
     assert response.status_code == 201
-    # Two events of the first admin, two of KO; the login's token is not an event.
-    assert response.json() == {"events_replayed": 4}
+    # Four events of the first admin, two of KO; a login stores no event.
+    assert response.json() == {"events_replayed": 6}
     assert client.get("/api/audit").json() == before
 
 

@@ -16,15 +16,21 @@ from typing import Any
 import pytest
 from eventsourcing.domain import Aggregate
 
+from stonkmarket.application.account_lookup import find_account
 from stonkmarket.application.accounts import (
     change_credentials,
-    find_account,
+    change_role,
     register_account,
 )
 from stonkmarket.application.authentication import authenticate, ensure_first_admin
-from stonkmarket.application.commands import ChangeCredentials, RegisterAccount
+from stonkmarket.application.commands import (
+    ChangeCredentials,
+    ChangeRole,
+    RegisterAccount,
+)
 from stonkmarket.application.errors import ConflictError
-from stonkmarket.domain.account import Account
+from stonkmarket.domain.account import Account, account_id
+from stonkmarket.domain.admin_roster import ADMIN_ROSTER_ID, AdminRoster
 from stonkmarket.infrastructure.event_store import (
     EventsourcingStore,
     open_postgres_store,
@@ -37,6 +43,11 @@ HASHER = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 PASSWORD = "tulip canal morning"
 RIVAL_PASSWORDS = ("harbour lantern quietly", "orchard violin sideways")
 WAIT_SECONDS = 30.0
+
+ADMINS_CHANGED = (
+    "the admins were changed by another request first; nothing was saved, "
+    "reload the accounts and try again"
+)
 
 register = partial(register_account, hasher=HASHER)
 
@@ -199,3 +210,56 @@ def test_one_of_two_first_admins_is_created(
     ]
     assert len(registered) == 1
     assert registered[0].role == "admin"
+
+
+def test_one_of_two_admins_demoting_each_other_wins(
+    rivals: list[BarrierStore], setup_store: EventsourcingStore
+) -> None:
+    for username in ("alice", "bob"):
+        command = RegisterAccount(username=username, password=PASSWORD, role="admin")
+        register(setup_store, command)
+
+    def demote_other(i: int, store: EventsourcingStore) -> str:
+        actor, other = ("alice", "bob") if i == 0 else ("bob", "alice")
+        change_role(store, ChangeRole(username=other, role="viewer", actor=actor))
+        return actor
+
+    wins, conflicts = race(rivals, demote_other)
+
+    assert len(wins) == 1
+    assert [(c.message, c.field) for c in conflicts] == [(ADMINS_CHANGED, "role")]
+    [loser] = {"alice", "bob"} - set(wins)
+    roster = setup_store.get(ADMIN_ROSTER_ID, AdminRoster)
+    assert roster is not None
+    assert roster.admins == {account_id(wins[0])}
+    winner_account = find_account(setup_store, wins[0])
+    loser_account = find_account(setup_store, loser)
+    assert winner_account is not None
+    assert loser_account is not None
+    assert winner_account.role == "admin"
+    assert loser_account.role == "viewer"
+
+
+def test_one_of_two_new_admins_is_registered(
+    rivals: list[BarrierStore], setup_store: EventsourcingStore
+) -> None:
+    root = RegisterAccount(username="root", password=PASSWORD, role="admin")
+    register(setup_store, root)
+
+    def sign_up_admin(i: int, store: EventsourcingStore) -> str:
+        username = ("alice", "bob")[i]
+        command = RegisterAccount(
+            username=username, password=RIVAL_PASSWORDS[i], role="admin"
+        )
+        register(store, command)
+        return username
+
+    wins, conflicts = race(rivals, sign_up_admin)
+
+    assert len(wins) == 1
+    assert [(c.message, c.field) for c in conflicts] == [(ADMINS_CHANGED, "role")]
+    [loser] = {"alice", "bob"} - set(wins)
+    assert find_account(setup_store, loser) is None
+    roster = setup_store.get(ADMIN_ROSTER_ID, AdminRoster)
+    assert roster is not None
+    assert roster.admins == {account_id("root"), account_id(wins[0])}

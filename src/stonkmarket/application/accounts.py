@@ -3,6 +3,10 @@
 A username is held through its UsernameClaim, whose id is derived from the
 name: registering or renaming saves the account and the claims it takes and
 frees in one atomic append, so two requests for one name end with one winner.
+
+The AdminRoster lists the admin accounts. Each change that makes or unmakes
+an admin saves the roster in the same append as the account, so two requests
+based on one version of the roster end with one winner, and an admin remains.
 """
 
 from __future__ import annotations
@@ -11,6 +15,11 @@ import datetime as dt
 from collections.abc import Callable
 from uuid import UUID
 
+from stonkmarket.application.account_lookup import (
+    account_view,
+    existing_account,
+    verified_account,
+)
 from stonkmarket.application.commands import (
     AccountReceipt,
     ChangeCredentials,
@@ -27,14 +36,14 @@ from stonkmarket.application.errors import (
 )
 from stonkmarket.application.event_store import EventStore
 from stonkmarket.application.ports import PasswordHasher
-from stonkmarket.application.views import AccountView
-from stonkmarket.domain.account import Account, check_role
+from stonkmarket.domain.account import ADMIN, Account, check_role
+from stonkmarket.domain.admin_roster import ADMIN_ROSTER_ID, AdminRoster
 from stonkmarket.domain.credentials import (
     check_not_username,
     check_password,
     normalise_username,
 )
-from stonkmarket.domain.errors import InvalidUsernameError, WeakPasswordError
+from stonkmarket.domain.errors import WeakPasswordError
 from stonkmarket.domain.username_claim import UsernameClaim, username_claim_id
 
 Clock = Callable[[], dt.datetime]
@@ -64,10 +73,11 @@ def register_account(
         correlation_id=command.correlation_id,
     )
     claim = _claim(claim, username, account.id, command)
+    rosters = _rosters_with_new_admin(store, account, command)
     try:
-        position = store.save(account, claim)
+        position = store.save(account, claim, *rosters)
     except ConflictError as exc:
-        raise _taken(username, field="username") from exc
+        raise _registration_conflict(store, account) from exc
     return _receipt(account, position)
 
 
@@ -121,66 +131,43 @@ def change_credentials(
 
 
 def change_role(store: EventStore, command: ChangeRole) -> AccountReceipt:
-    """Give an account another role; no account may change its own."""
+    """Give an account another role; no account may change its own.
+
+    Raises LastAdminError when no other admin would remain on the roster.
+    """
     check_role(command.role)
-    account = _existing(store, command.username)
+    account = existing_account(store, command.username)
     if account.username == command.actor and command.role != account.role:
         raise OwnRoleChangeError(
             f"{account.username} cannot change its own role, so the last admin "
             "cannot lock everyone out; ask another admin",
             field="username",
         )
+    if command.role == account.role:
+        return _receipt(account, 0)
+
+    roster = _admin_roster(store)
+    loaded_version = roster.version - len(roster.pending_events)
+    _update_roster(roster, account, command)
     account.change_role(
         command.role, actor=command.actor, correlation_id=command.correlation_id
     )
-    return _save(store, account)
+    try:
+        position = store.save(account, roster)
+    except ConflictError as exc:
+        raise _role_conflict(store, account.username, loaded_version) from exc
+    return _receipt(account, position)
 
 
 def revoke_tokens(
     store: EventStore, command: RevokeTokens, *, now: Clock = utc_now
 ) -> AccountReceipt:
     """Revoke every token of an account issued until now: sign out everywhere."""
-    account = _existing(store, command.username)
+    account = existing_account(store, command.username)
     account.revoke_tokens(
         at=now(), actor=command.actor, correlation_id=command.correlation_id
     )
     return _save(store, account)
-
-
-def find_account(store: EventStore, username: str) -> Account | None:
-    """Return the account holding the normalised `username` now, if any."""
-    claim = store.get(username_claim_id(username), UsernameClaim)
-    if claim is None or claim.holder is None:
-        return None
-    return store.get(claim.holder, Account)
-
-
-def verified_account(
-    store: EventStore, hasher: PasswordHasher, raw_username: str, password: str
-) -> Account | None:
-    """Return the account named `raw_username` when `password` matches, else None.
-
-    An unknown or malformed username is checked against the dummy hash, so it
-    runs one verify, as a wrong password does, and takes as long.
-    """
-    try:
-        account = find_account(store, normalise_username(raw_username))
-    except InvalidUsernameError:
-        account = None
-    password_hash = hasher.dummy_hash if account is None else account.password_hash
-    matches = hasher.verify(password_hash, password)
-    return account if matches else None
-
-
-def account_view(account: Account) -> AccountView:
-    return AccountView(
-        account_id=account.id,
-        username=account.username,
-        role=account.role,
-        not_before=account.not_before,
-        registered_at=account.created_on,
-        updated_at=account.modified_on,
-    )
 
 
 def _new_username(account: Account, command: ChangeCredentials) -> str | None:
@@ -240,12 +227,37 @@ def _claim(
     return claim
 
 
-def _existing(store: EventStore, raw_username: str) -> Account:
-    username = normalise_username(raw_username)
-    account = find_account(store, username)
-    if account is None:
-        raise NotFoundError(f"no account is named {username}", field="username")
-    return account
+def _admin_roster(store: EventStore) -> AdminRoster:
+    """Return the stored admin roster, or a new, empty one when none is stored."""
+    roster = store.get(ADMIN_ROSTER_ID, AdminRoster)
+    return AdminRoster() if roster is None else roster
+
+
+def _rosters_with_new_admin(
+    store: EventStore, account: Account, command: Command
+) -> list[AdminRoster]:
+    """Return the admin roster with a new admin `account` added; none for a viewer."""
+    if account.role != ADMIN:
+        return []
+    roster = _admin_roster(store)
+    roster.add(
+        account.id,
+        account.username,
+        actor=command.actor,
+        correlation_id=command.correlation_id,
+    )
+    return [roster]
+
+
+def _update_roster(roster: AdminRoster, account: Account, command: ChangeRole) -> None:
+    """Add the account to the roster when it becomes an admin, otherwise remove it."""
+    update = roster.add if command.role == ADMIN else roster.remove
+    update(
+        account.id,
+        account.username,
+        actor=command.actor,
+        correlation_id=command.correlation_id,
+    )
 
 
 def _save(store: EventStore, account: Account) -> AccountReceipt:
@@ -273,6 +285,29 @@ def _credentials_conflict(
     return _changed_first(username)
 
 
+def _registration_conflict(store: EventStore, account: Account) -> ConflictError:
+    """Return why a registration conflicted: the name was taken, or the admins changed.
+
+    Only a new admin also appends to the roster, so only its conflict can leave
+    the username free.
+    """
+    claim = store.get(username_claim_id(account.username), UsernameClaim)
+    name_free = claim is None or claim.holder is None
+    if account.role == ADMIN and name_free:
+        return _admins_changed_first()
+    return _taken(account.username, field="username")
+
+
+def _role_conflict(
+    store: EventStore, username: str, roster_version: int
+) -> ConflictError:
+    """Return why a role change conflicted: the roster or the account changed first."""
+    roster = store.get(ADMIN_ROSTER_ID, AdminRoster)
+    if roster is not None and roster.version > roster_version:
+        return _admins_changed_first()
+    return _changed_first(username)
+
+
 def _taken(username: str, *, field: str) -> ConflictError:
     return ConflictError(
         f"username {username} is already taken; choose another", field=field
@@ -284,4 +319,12 @@ def _changed_first(username: str) -> ConflictError:
         f"account {username} was changed by another request first; nothing was "
         "saved, reload it and try again",
         field="username",
+    )
+
+
+def _admins_changed_first() -> ConflictError:
+    return ConflictError(
+        "the admins were changed by another request first; nothing was saved, "
+        "reload the accounts and try again",
+        field="role",
     )

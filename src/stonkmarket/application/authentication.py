@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import contextlib
 
-from stonkmarket.application.accounts import (
-    account_view,
-    register_account,
-    verified_account,
-)
+from stonkmarket.application.account_lookup import account_view, verified_account
+from stonkmarket.application.accounts import register_account
 from stonkmarket.application.commands import RegisterAccount
 from stonkmarket.application.errors import ConflictError
 from stonkmarket.application.event_store import EventStore

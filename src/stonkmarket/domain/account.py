@@ -11,7 +11,8 @@ from eventsourcing.domain import Aggregate, event
 
 from stonkmarket.domain.errors import InvalidRoleError
 
-ROLES = ("viewer", "admin")
+ADMIN = "admin"
+ROLES = ("viewer", ADMIN)
 
 
 def check_role(role: str, *, field: str = "role") -> None:

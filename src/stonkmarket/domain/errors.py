@@ -11,7 +11,8 @@ DomainError
  ├── InvalidUsernameError       a username is not in the allowed form
  ├── WeakPasswordError          a new password breaks a password rule
  ├── InvalidRoleError           a role is neither viewer nor admin
- └── UsernameTakenError         a username held by one account was claimed again
+ ├── UsernameTakenError         a username held by one account was claimed again
+ └── LastAdminError             a change would leave no admin account
 """
 
 from __future__ import annotations
@@ -75,3 +76,7 @@ class InvalidRoleError(DomainError):
 
 class UsernameTakenError(DomainError):
     """Raised when a username that an account holds is claimed by another."""
+
+
+class LastAdminError(DomainError):
+    """Raised when a change would take away the role of the last admin account."""

@@ -1,4 +1,4 @@
-"""Stored account and username claim events decode, as the store writes them today.
+"""Stored account, username claim and admin roster events decode as written today.
 
 A change to these event classes that breaks a test here would also break
 every database that already contains such events: give new fields a default, or
@@ -18,12 +18,14 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 
 from stonkmarket.domain.account import Account
+from stonkmarket.domain.admin_roster import AdminRoster
 from stonkmarket.domain.username_claim import UsernameClaim
 from stonkmarket.infrastructure.event_store import EventsourcingStore, in_memory_env
 
 ACCOUNT_ID = uuid5(NAMESPACE_URL, "account:alice")
 CLAIM_ID = uuid5(NAMESPACE_URL, "username:alice")
 BOB_ID = uuid5(NAMESPACE_URL, "account:bob")
+ROSTER_ID = uuid5(NAMESPACE_URL, "admins")
 STORED_AT = dt.datetime(2026, 3, 4, 21, 5, tzinfo=dt.UTC)
 REVOKED_AT = dt.datetime(2026, 3, 5, 8, 0, 30, 125_000, tzinfo=dt.UTC)
 HASH_1 = "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
@@ -55,6 +57,7 @@ def uuid_hex(value: UUID) -> dict[str, str]:
 
 ACCOUNT = "stonkmarket.domain.account:Account"
 CLAIM = "stonkmarket.domain.username_claim:UsernameClaim"
+ROSTER = "stonkmarket.domain.admin_roster:AdminRoster"
 
 ACCOUNT_STREAM = [
     stored(
@@ -167,6 +170,43 @@ CLAIM_STREAM = [
     ),
 ]
 
+ROSTER_STREAM = [
+    stored(ROSTER_ID, 1, f"{ROSTER}.Started", {"originator_topic": ROSTER}),
+    stored(
+        ROSTER_ID,
+        2,
+        f"{ROSTER}.AdminAdded",
+        {
+            "account_id": uuid_hex(ACCOUNT_ID),
+            "username": "alice",
+            "actor": "system:first-admin",
+            "correlation_id": None,
+        },
+    ),
+    stored(
+        ROSTER_ID,
+        3,
+        f"{ROSTER}.AdminAdded",
+        {
+            "account_id": uuid_hex(BOB_ID),
+            "username": "bob",
+            "actor": "alice",
+            "correlation_id": "req-8",
+        },
+    ),
+    stored(
+        ROSTER_ID,
+        4,
+        f"{ROSTER}.AdminRemoved",
+        {
+            "account_id": uuid_hex(ACCOUNT_ID),
+            "username": "alice",
+            "actor": "bob",
+            "correlation_id": "req-9",
+        },
+    ),
+]
+
 
 @pytest.fixture
 def store() -> Iterator[EventsourcingStore]:
@@ -201,6 +241,15 @@ def claim_today() -> UsernameClaim:
     return claim
 
 
+def roster_today() -> AdminRoster:
+    """The roster stream above, recorded by today's code."""
+    roster = AdminRoster()
+    roster.add(ACCOUNT_ID, "alice", actor="system:first-admin")
+    roster.add(BOB_ID, "bob", actor="alice", correlation_id="req-8")
+    roster.remove(ACCOUNT_ID, "alice", actor="bob", correlation_id="req-9")
+    return roster
+
+
 def without_timestamp(event: StoredEvent) -> dict[str, Any]:
     state: dict[str, Any] = json.loads(event.state)
     del state["timestamp"]
@@ -230,6 +279,16 @@ def test_stored_claim_stream_replays(store: EventsourcingStore) -> None:
     assert claim.version == 3
 
 
+def test_stored_roster_stream_replays(store: EventsourcingStore) -> None:
+    store.app.recorder.insert_events(ROSTER_STREAM)
+
+    roster = store.get(ROSTER_ID, AdminRoster)
+
+    assert roster is not None
+    assert roster.admins == {BOB_ID}
+    assert roster.version == 4
+
+
 def test_stored_password_change_keeps_not_before(store: EventsourcingStore) -> None:
     store.app.recorder.insert_events(ACCOUNT_STREAM[:2])
 
@@ -245,6 +304,7 @@ def test_stored_password_change_keeps_not_before(store: EventsourcingStore) -> N
     [
         pytest.param(account_today, ACCOUNT_STREAM, id="account"),
         pytest.param(claim_today, CLAIM_STREAM, id="claim"),
+        pytest.param(roster_today, ROSTER_STREAM, id="roster"),
     ],
 )
 def test_hand_written_states_match_current_classes(

@@ -4,14 +4,15 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from eventsourcing.domain import Aggregate
 
+from stonkmarket.application.account_lookup import find_account
 from stonkmarket.application.accounts import (
     change_credentials,
     change_role,
-    find_account,
     register_account,
     revoke_tokens,
 )
@@ -29,9 +30,11 @@ from stonkmarket.application.errors import (
     WrongPasswordError,
 )
 from stonkmarket.domain.account import Account, account_id
+from stonkmarket.domain.admin_roster import ADMIN_ROSTER_ID, AdminRoster
 from stonkmarket.domain.errors import (
     InvalidRoleError,
     InvalidUsernameError,
+    LastAdminError,
     WeakPasswordError,
 )
 from stonkmarket.domain.username_claim import UsernameClaim, username_claim_id
@@ -72,6 +75,12 @@ def store() -> Iterator[EventsourcingStore]:
 
 def sign_up(store: EventsourcingStore, username: str = "alice", **kw: str) -> None:
     register(store, RegisterAccount(username=username, password=PASSWORD, **kw))
+
+
+def admins(store: EventsourcingStore) -> frozenset[UUID]:
+    roster = store.get(ADMIN_ROSTER_ID, AdminRoster)
+    assert roster is not None
+    return roster.admins
 
 
 def test_register_stores_account_and_claim(store: EventsourcingStore) -> None:
@@ -362,8 +371,85 @@ def test_change_role_records_new_role(store: EventsourcingStore) -> None:
         store, ChangeRole(username="alice", role="admin", actor="root")
     )
 
-    assert receipt.position == 3
+    # RoleChanged (3), then the roster, new here: Started (4) and AdminAdded (5).
+    assert receipt.position == 5
     assert receipt.account.role == "admin"
+    assert admins(store) == {account_id("alice")}
+
+
+def test_register_admin_lists_it_on_roster(store: EventsourcingStore) -> None:
+    sign_up(store, "root", role="admin")
+
+    sign_up(store, "alice", role="admin")
+
+    assert admins(store) == {account_id("root"), account_id("alice")}
+    # root: 1 to 4, alice: Registered (5), Claimed (6), AdminAdded (7).
+    [(position, added)] = store.events_after(6, limit=10)
+    assert position == 7
+    assert isinstance(added, AdminRoster.AdminAdded)
+    assert (added.account_id, added.username) == (account_id("alice"), "alice")
+
+
+def test_register_viewer_leaves_roster_alone(store: EventsourcingStore) -> None:
+    sign_up(store)
+
+    assert store.get(ADMIN_ROSTER_ID, AdminRoster) is None
+    assert store.head() == 2
+
+
+def test_promote_then_demote_updates_roster(store: EventsourcingStore) -> None:
+    sign_up(store, "root", role="admin")
+    sign_up(store)
+    promote = ChangeRole(username="alice", role="admin", actor="root")
+    demote = ChangeRole(
+        username="alice", role="viewer", actor="root", correlation_id="req-7"
+    )
+
+    change_role(store, promote)
+    receipt = change_role(store, demote)
+
+    assert receipt.account.role == "viewer"
+    # root: 1 to 4, alice: 5 and 6, the promotion: 7 and 8, the demotion: 9 and 10.
+    assert receipt.position == 10
+    assert admins(store) == {account_id("root")}
+    [(_, changed), (_, removed)] = store.events_after(8, limit=10)
+    assert isinstance(changed, Account.RoleChanged)
+    assert isinstance(removed, AdminRoster.AdminRemoved)
+    assert (removed.account_id, removed.username) == (account_id("alice"), "alice")
+    assert (removed.actor, removed.correlation_id) == ("root", "req-7")
+
+
+def test_demote_last_admin_is_rejected(store: EventsourcingStore) -> None:
+    sign_up(store, "root", role="admin")
+    command = ChangeRole(username="root", role="viewer", actor="alice")
+
+    with pytest.raises(LastAdminError) as caught:
+        change_role(store, command)
+
+    assert caught.value.field == "role"
+    assert caught.value.message == (
+        "root is the last admin, and at least one account must stay admin; "
+        "make another account admin first"
+    )
+    assert store.head() == 4
+    account = find_account(store, "root")
+    assert account is not None
+    assert account.role == "admin"
+    assert admins(store) == {account_id("root")}
+
+
+def test_demote_without_roster_is_rejected(store: EventsourcingStore) -> None:
+    # An admin stored before the roster existed: no roster lists another admin.
+    root = Account.register(
+        "root", role="admin", password_hash="x", claim_version=1, actor="root"
+    )
+    store.save(root, UsernameClaim("root", root.id, "root", None))
+
+    with pytest.raises(LastAdminError):
+        change_role(store, ChangeRole(username="root", role="viewer", actor="bob"))
+
+    assert store.head() == 2
+    assert store.get(ADMIN_ROSTER_ID, AdminRoster) is None
 
 
 def test_change_own_role_is_refused(store: EventsourcingStore) -> None:
@@ -374,7 +460,7 @@ def test_change_own_role_is_refused(store: EventsourcingStore) -> None:
         change_role(store, command)
 
     assert caught.value.field == "username"
-    assert store.head() == 2
+    assert store.head() == 4
 
 
 def test_same_role_stores_nothing(store: EventsourcingStore) -> None:
@@ -385,6 +471,19 @@ def test_same_role_stores_nothing(store: EventsourcingStore) -> None:
     )
 
     assert receipt.position == 0
+    assert store.head() == 4
+
+
+def test_same_role_of_other_stores_nothing(store: EventsourcingStore) -> None:
+    sign_up(store, "root", role="admin")
+    sign_up(store)
+
+    receipt = change_role(
+        store, ChangeRole(username="alice", role="viewer", actor="root")
+    )
+
+    assert receipt.position == 0
+    assert store.head() == 6
 
 
 def test_change_role_of_unknown_account(store: EventsourcingStore) -> None:
@@ -463,5 +562,76 @@ def test_racing_role_change_loses_with_conflict(tmp_path: Path) -> None:
     assert account is not None
     assert account.role == "admin"
     assert account.not_before is None
+    loser.close()
+    winner.close()
+
+
+def test_racing_demotion_loses_with_conflict(tmp_path: Path) -> None:
+    events = str(tmp_path / "events.sqlite")
+    winner = EventsourcingStore(sqlite_env(events))
+    for username in ("root", "alice", "bob"):
+        sign_up(winner, username, role="admin")
+    demote_alice = ChangeRole(username="alice", role="viewer", actor="root")
+    loser = RivalFirstStore(
+        sqlite_env(events), rival=lambda: change_role(winner, demote_alice)
+    )
+
+    with pytest.raises(ConflictError) as caught:
+        change_role(loser, ChangeRole(username="bob", role="viewer", actor="root"))
+
+    assert caught.value.message == (
+        "the admins were changed by another request first; nothing was saved, "
+        "reload the accounts and try again"
+    )
+    assert caught.value.field == "role"
+    assert admins(winner) == {account_id("root"), account_id("bob")}
+    bob = find_account(winner, "bob")
+    assert bob is not None
+    assert bob.role == "admin"
+    loser.close()
+    winner.close()
+
+
+def test_racing_admin_registration_loses_with_conflict(tmp_path: Path) -> None:
+    events = str(tmp_path / "events.sqlite")
+    winner = EventsourcingStore(sqlite_env(events))
+    sign_up(winner, "root", role="admin")
+    sign_up(winner)
+    promote = ChangeRole(username="alice", role="admin", actor="root")
+    loser = RivalFirstStore(
+        sqlite_env(events), rival=lambda: change_role(winner, promote)
+    )
+
+    with pytest.raises(ConflictError) as caught:
+        sign_up(loser, "bob", role="admin")
+
+    assert caught.value.message == (
+        "the admins were changed by another request first; nothing was saved, "
+        "reload the accounts and try again"
+    )
+    assert find_account(winner, "bob") is None
+    assert admins(winner) == {account_id("root"), account_id("alice")}
+    loser.close()
+    winner.close()
+
+
+def test_racing_promotion_of_changed_account_conflicts(tmp_path: Path) -> None:
+    events = str(tmp_path / "events.sqlite")
+    winner = EventsourcingStore(sqlite_env(events))
+    sign_up(winner, "root", role="admin")
+    sign_up(winner)
+    loser = RivalFirstStore(
+        sqlite_env(events),
+        rival=lambda: revoke_tokens(winner, RevokeTokens(username="alice")),
+    )
+
+    with pytest.raises(ConflictError) as caught:
+        change_role(loser, ChangeRole(username="alice", role="admin", actor="root"))
+
+    assert caught.value.message == (
+        "account alice was changed by another request first; nothing was saved, "
+        "reload it and try again"
+    )
+    assert admins(winner) == {account_id("root")}
     loser.close()
     winner.close()

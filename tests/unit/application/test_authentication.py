@@ -6,14 +6,12 @@ from pathlib import Path
 import pytest
 from eventsourcing.domain import Aggregate
 
-from stonkmarket.application.accounts import (
-    change_credentials,
-    find_account,
-    register_account,
-)
+from stonkmarket.application.account_lookup import find_account
+from stonkmarket.application.accounts import change_credentials, register_account
 from stonkmarket.application.authentication import authenticate, ensure_first_admin
 from stonkmarket.application.commands import ChangeCredentials, RegisterAccount
 from stonkmarket.domain.account import Account, account_id
+from stonkmarket.domain.admin_roster import AdminRoster
 from stonkmarket.domain.errors import WeakPasswordError
 from stonkmarket.infrastructure.event_store import (
     EventsourcingStore,
@@ -144,7 +142,7 @@ def test_outdated_hash_is_rehashed_on_sign_in(store: EventsourcingStore) -> None
     assert stored.version == 2
     assert stored.password_hash.startswith("$argon2id$v=19$m=8,t=2,p=1$")
     assert stronger.verify(stored.password_hash, PASSWORD)
-    [(_, event)] = store.events_after(2, limit=10)
+    [(_, event)] = store.events_after(4, limit=10)
     assert isinstance(event, Account.PasswordRehashed)
     assert (event.actor, event.correlation_id) == ("alice", "req-9")
 
@@ -156,7 +154,7 @@ def test_current_hash_is_not_rehashed(
 
     authenticate(store, hasher, "alice", PASSWORD)
 
-    assert store.head() == 2
+    assert store.head() == 4
 
 
 def test_wrong_password_never_rehashes(store: EventsourcingStore) -> None:
@@ -165,7 +163,7 @@ def test_wrong_password_never_rehashes(store: EventsourcingStore) -> None:
     account = authenticate(store, CountingHasher(time_cost=2), "alice", OTHER_PASSWORD)
 
     assert account is None
-    assert store.head() == 2
+    assert store.head() == 4
 
 
 def test_first_admin_is_created_on_empty_store(
@@ -177,9 +175,12 @@ def test_first_admin_is_created_on_empty_store(
     account = find_account(store, "root")
     assert account is not None
     assert account.role == "admin"
-    [(_, registered), _claimed] = store.events_after(0, limit=10)
+    [(_, registered), _claimed, _started, (_, listed)] = store.events_after(0, limit=10)
     assert isinstance(registered, Account.Registered)
     assert registered.actor == "system:first-admin"
+    assert isinstance(listed, AdminRoster.AdminAdded)
+    assert (listed.account_id, listed.username) == (account_id("root"), "root")
+    assert listed.actor == "system:first-admin"
 
 
 def test_restart_never_resets_admin_password(
@@ -190,7 +191,7 @@ def test_restart_never_resets_admin_password(
     created = ensure_first_admin(store, hasher, "root", OTHER_PASSWORD)
 
     assert created is False
-    assert store.head() == 2
+    assert store.head() == 4
     assert authenticate(store, hasher, "root", PASSWORD) is not None
     assert authenticate(store, hasher, "root", OTHER_PASSWORD) is None
 
@@ -219,7 +220,7 @@ def test_first_admin_race_loser_returns_false(
     created = ensure_first_admin(late, hasher, "root", OTHER_PASSWORD)
 
     assert created is False
-    assert late.head() == 2
+    assert late.head() == 4
     assert authenticate(late, hasher, "root", PASSWORD) is not None
     late.close()
     first.close()

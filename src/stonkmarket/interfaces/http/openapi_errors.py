@@ -42,7 +42,8 @@ EVERY_ROUTE = {
     "503": "a server this one needs does not answer; retry shortly",
 }
 WRITES = {
-    "409": "another request changed the same record first, or it exists already",
+    "409": "another request changed the same record first, it exists already, "
+    "or it would leave no admin",
     "412": "If-Match names a version that is no longer current",
     "413": "the body is larger than 4 MiB",
 }
