@@ -1,8 +1,9 @@
-"""Who is calling and what they may do: tokens checked against the accounts.
+"""Authentication and authorization: verify tokens against the accounts view.
 
-A token alone is not enough: it must not be logged out, its account must
-still exist, it must be issued after the account's last revocation, and the
-role that counts is the account's role now, not the one in the token.
+A valid signature is not enough. The token must not be logged out, its account
+must still exist, and it must have been issued after the account's last
+revocation. Authorization uses the account's current role, not the role claim
+in the token.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class ForbiddenError(ApplicationError):
 
 
 class RateLimitedError(ApplicationError):
-    """Raised when a caller has used up its requests for now."""
+    """Raised when a caller has exceeded its rate limit."""
 
     def __init__(
         self,
@@ -48,7 +49,7 @@ class RateLimitedError(ApplicationError):
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
-    """The authenticated caller, as the accounts read model knows them now."""
+    """The authenticated caller, with its current username and role."""
 
     account_id: uuid.UUID
     username: str
@@ -61,22 +62,26 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class KnownAccounts(Protocol):
+    """The accounts view and the logged-out tokens, as AccessControl reads them."""
+
     async def account_by_id(self, account_id: uuid.UUID) -> AccountView | None: ...
-    async def is_revoked(self, token_id: str) -> bool: ...
+    async def is_revoked(self, token_id: str) -> bool:
+        """Return whether the token with this `jti` has been logged out."""
+        ...
 
 
 class AccessControl:
-    """Turns a bearer token into a Principal, or says why it cannot."""
+    """Authenticates bearer tokens as Principals."""
 
     def __init__(self, tokens: AccessTokens, accounts: KnownAccounts) -> None:
         self.tokens = tokens
         self.accounts = accounts
 
     async def principal(self, token: str) -> Principal:
-        """Return the caller of `token`; raise InvalidTokenError when it is refused.
+        """Return the caller that `token` authenticates, or raise InvalidTokenError.
 
-        Logouts are events with a view of their own, in the same database as
-        the accounts, so a restart of any server forgets none of them.
+        Logouts are stored as events, with their own view in the same database
+        as the accounts, so they survive a restart of any server.
         """
         claims = self.tokens.read(token)
         if await self.accounts.is_revoked(claims.token_id):
@@ -98,7 +103,11 @@ class AccessControl:
 
 
 def require_admin(principal: Principal | None) -> Principal:
-    """Return the caller when an admin; raise 401 without a token, 403 otherwise."""
+    """Return the caller if it is an admin.
+
+    Raises NotAuthenticatedError (401) without a caller and ForbiddenError (403)
+    for a caller of any other role.
+    """
     if principal is None:
         raise NotAuthenticatedError(
             "this request needs an admin's token: log in at POST /api/auth/login"
@@ -112,7 +121,7 @@ def require_admin(principal: Principal | None) -> Principal:
 
 
 def require_reader(principal: Principal | None, *, public_reads: bool) -> None:
-    """Let anyone read when reads are public; else any logged-in caller."""
+    """Raise NotAuthenticatedError for an anonymous caller unless reads are public."""
     if principal is None and not public_reads:
         raise NotAuthenticatedError(
             "reads need a token here: log in at POST /api/auth/login"

@@ -1,4 +1,4 @@
-"""Finding accounts in the event store: by username, by password, as a view."""
+"""Account lookups in the event store: by username, by password check, and as a view."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from stonkmarket.domain.username_claim import UsernameClaim, username_claim_id
 
 
 def find_account(store: EventStore, username: str) -> Account | None:
-    """Return the account holding the normalised `username` now, if any."""
+    """Return the account currently named `username` (normalised), or None."""
     claim = store.get(username_claim_id(username), UsernameClaim)
     if claim is None or claim.holder is None:
         return None
@@ -25,8 +25,8 @@ def verified_account(
 ) -> Account | None:
     """Return the account named `raw_username` when `password` matches, else None.
 
-    An unknown or malformed username is checked against the dummy hash, so it
-    runs one verify, as a wrong password does, and takes as long.
+    An unknown or malformed username is verified against the dummy hash, so it
+    costs one hash verification and about as long as a wrong password does.
     """
     try:
         account = find_account(store, normalise_username(raw_username))
@@ -49,7 +49,7 @@ def account_view(account: Account) -> AccountView:
 
 
 def existing_account(store: EventStore, raw_username: str) -> Account:
-    """Return the account named `raw_username` now, or raise NotFoundError."""
+    """Return the account currently named `raw_username`, or raise NotFoundError."""
     username = normalise_username(raw_username)
     account = find_account(store, username)
     if account is None:

@@ -1,4 +1,4 @@
-"""Pages of the audit trail: filters, and the opaque cursor to the next page."""
+"""Audit trail pagination: the filter, the page, and the opaque page cursor."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from stonkmarket.application.views import AuditEntry
 
 
 class AuditPage(msgspec.Struct, frozen=True, kw_only=True):
-    """Configuration changes, newest first, and the cursor of the older ones."""
+    """One page of configuration changes, newest first, and the cursor to older ones."""
 
     entries: list[AuditEntry]
     next_cursor: str | None
 
 
 class AuditFilter(msgspec.Struct, frozen=True, kw_only=True):
-    """Which changes to list: by subject, actor and time, older than a position."""
+    """Filter on subject, actor and time range, below an optional event position."""
 
     subject: str | None = None
     actor: str | None = None
@@ -34,28 +34,38 @@ class _Cursor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 def encode_cursor(position: int) -> str:
-    """Return the cursor of the entries older than `position`."""
+    """Return the opaque cursor for the entries older than `position`."""
     raw = msgspec.json.encode(_Cursor(before=position))
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> int:
-    """Return the position a cursor points before, or raise InvalidQueryError."""
+    """Return the exclusive upper bound on position that `cursor` encodes.
+
+    Raises InvalidQueryError when the cursor is malformed or below 1.
+    """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         position = msgspec.json.decode(raw, type=_Cursor).before
     except (binascii.Error, ValueError, msgspec.DecodeError) as exc:
         raise InvalidQueryError(
-            "cursor is not one this API returned; pass next_cursor unchanged",
+            "invalid cursor: pass the next_cursor of the previous page unchanged",
             field="cursor",
         ) from exc
     if position < 1:
-        raise InvalidQueryError("cursor points before the first event", field="cursor")
+        raise InvalidQueryError(
+            f"invalid cursor: it encodes position {position}, but positions start"
+            " at 1; pass the next_cursor of the previous page unchanged",
+            field="cursor",
+        )
     return position
 
 
 def parse_instant(text: str | None, field: str) -> dt.datetime | None:
-    """Read an ISO 8601 date or date-time; one without an offset is taken as UTC."""
+    """Parse an ISO 8601 date or date-time, or raise InvalidQueryError naming `field`.
+
+    A value without a UTC offset is taken as UTC.
+    """
     if text is None:
         return None
     try:

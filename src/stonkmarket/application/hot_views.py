@@ -1,9 +1,9 @@
-"""Hot copies of the most-read views, kept as the JSON bytes the API sends.
+"""Cached copies of the most-read views, stored as the JSON bytes the API sends.
 
 The ranking of each window, the stored signal of each ticker and window, and
-the chart of each ticker are encoded once and kept in a fast store (Valkey in
+the chart of each ticker are encoded once and cached in a hot store (Valkey in
 production, this process's memory in the embedded profile). The store
-forgets every copy when the read models change, so a copy is never older
+invalidates every copy when the read models change, so a copy is never older
 than the newest committed projection batch.
 """
 
@@ -26,12 +26,13 @@ log = structlog.get_logger(__name__)
 
 Load = Callable[[], Awaitable[bytes]]
 
-# The chart the frontend asks for first, kept hot for every watched ticker.
+# The chart length in days that the frontend requests first. `HotViews.refresh`
+# preloads it for every watched ticker.
 DEFAULT_CHART_DAYS = 365
 
 
 class HotStoreStatus(msgspec.Struct, frozen=True, kw_only=True):
-    """Where hot copies live and whether that store answers."""
+    """The kind of hot store and whether it responds."""
 
     kind: str
     available: bool
@@ -39,13 +40,13 @@ class HotStoreStatus(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class HotStore(Protocol):
-    """Keeps encoded views until the read models next change."""
+    """Cache of encoded views, valid until the read models next change."""
 
     async def read(self, key: str, load: Load) -> bytes:
         """Return the copy under `key`, loading it once on a miss.
 
         Concurrent misses of one key share a single `load`. When the store
-        does not answer, `load` runs and its bytes are returned uncached.
+        does not respond, `load` runs and its bytes are returned uncached.
         """
         ...
 
@@ -54,15 +55,16 @@ class HotStore(Protocol):
         ...
 
     async def views_changed(self) -> None:
-        """Forget every copy: a projection batch has been committed.
+        """Invalidate every copy, because a projection batch has been committed.
 
-        Never raises; a store that could not forget remembers that it owes it.
+        Never raises. A store that cannot invalidate now sets `owes_change` and
+        invalidates before its next read or refresh.
         """
         ...
 
     @property
     def owes_change(self) -> bool:
-        """Whether a change could not be recorded and waits for the store."""
+        """Whether an invalidation failed and is still pending."""
         ...
 
     async def status(self) -> HotStoreStatus: ...
@@ -99,12 +101,13 @@ class HotViews:
         self.store = store
 
     async def ranking(self, window: int) -> HotCopy:
+        """Return the ranking of `window`, which must be one of WINDOWS."""
         check_window(window)
         load = self._encoded(self.queries.ranking, window)
         return HotCopy.of(await self.store.read(f"ranking:{window}", load))
 
     async def signal(self, raw_ticker: str, window: int) -> HotCopy:
-        """The signal under the current settings and benchmark, as of the newest bar."""
+        """Return the signal under current settings and benchmark at the newest bar."""
         ticker = normalise_ticker(raw_ticker)
         check_window(window)
         load = self._encoded(self.queries.signal, ticker, window)
@@ -116,10 +119,10 @@ class HotViews:
         return HotCopy.of(await self.store.read(f"chart:{ticker}:{days}", load))
 
     async def refresh(self) -> None:
-        """Put fresh copies of the ranking, signals and default charts in the store.
+        """Store fresh copies of the rankings, signals and default-length charts.
 
-        Runs once the projections have caught up, so the first reader after a
-        change finds its copy waiting.
+        The container calls this once the projections have caught up, so the
+        first read after a change usually finds its copy stored.
         """
         for window in WINDOWS:
             await self.store.refresh(

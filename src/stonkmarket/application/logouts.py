@@ -1,4 +1,4 @@
-"""Logging one token out, as an event, so no restart can forget it."""
+"""Log out one token by recording an event, so the logout survives restarts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from stonkmarket.domain.token_logout import TokenLogout, token_logout_id
 
 
 def log_out_token(store: EventStore, command: LogOutToken) -> Receipt:
-    """Record that the token is logged out; logging out twice records it once."""
+    """Record that the token is logged out, and return the receipt.
+
+    Logging out a token that is already logged out records nothing and returns
+    position 0, because the second save conflicts on the same aggregate id.
+    """
     subject = str(token_logout_id(command.token_id))
     logout = TokenLogout(
         token_id=command.token_id,

@@ -15,7 +15,7 @@ import msgspec
 
 
 class RateDecision(msgspec.Struct, frozen=True, kw_only=True):
-    """The outcome of one request against its bucket, with what to tell the client."""
+    """The outcome of one request against its bucket, with rate-limit header values."""
 
     allowed: bool
     limit: int
@@ -23,12 +23,12 @@ class RateDecision(msgspec.Struct, frozen=True, kw_only=True):
     remaining: int
     # Seconds until the bucket is full again.
     reset_seconds: float
-    # Seconds until one token is available: 0 when the request was allowed.
+    # Seconds until one token is available, or 0 when the request was allowed.
     retry_after_seconds: float
 
 
 class RateLimiterStatus(msgspec.Struct, frozen=True, kw_only=True):
-    """Where the buckets are kept and whether that store responds."""
+    """The kind of bucket store and whether it responds."""
 
     kind: str
     available: bool

@@ -1,8 +1,9 @@
 """Access tokens: the claims the HTTP layer trusts once a token is verified.
 
 `AccessTokens.read` checks a token's signature, issuer, audience and validity
-times; whether its owner logged it out, or changed the password since, is for
-the accounts view to say (see access.py).
+times. It does not check whether the token was logged out or revoked by a later
+password change. `AccessControl` in access.py checks those against the accounts
+view.
 """
 
 from __future__ import annotations

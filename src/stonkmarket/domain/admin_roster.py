@@ -1,4 +1,4 @@
-"""The admin roster: the admin accounts, kept so that at least one remains."""
+"""The admin roster, which ensures that at least one admin account remains."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ ADMIN_ROSTER_ID: UUID = uuid5(NAMESPACE_URL, "admins")
 class AdminRoster(Aggregate):
     """The ids of all admin accounts, in one aggregate with a fixed id.
 
-    Every change that makes or unmakes an admin appends to this roster in the
-    same atomic save as the account. Two such changes based on one version of
-    the roster collide in the event store, so two admins who remove each other
-    at once cannot together leave no admin.
+    Every change that grants or removes the admin role appends to this roster
+    in the same atomic save as the account. Two such changes based on the same
+    roster version conflict in the event store, so two admins who demote each
+    other concurrently cannot leave the system without an admin.
     """
 
     class Started(Aggregate.Created):
@@ -51,7 +51,7 @@ class AdminRoster(Aggregate):
         actor: str,
         correlation_id: str | None = None,
     ) -> None:
-        """List `account_id` as an admin; an account listed already records nothing."""
+        """Add `account_id` to the roster, recording nothing if it is listed already."""
         if account_id in self.admins:
             return
         self._admin_added(account_id, username, actor, correlation_id)
@@ -64,10 +64,11 @@ class AdminRoster(Aggregate):
         actor: str,
         correlation_id: str | None = None,
     ) -> None:
-        """Take `account_id` off the roster unless no other admin would remain.
+        """Remove `account_id` from the roster unless no other admin would remain.
 
-        An account that is not listed records nothing. An empty roster lists
-        no other admin either, so it raises LastAdminError for every account.
+        Raises LastAdminError when no other admin would remain. An empty roster
+        has no other admin either, so it raises for any account. Removing an
+        account that is not listed otherwise records nothing.
         """
         if not self.admins - {account_id}:
             raise LastAdminError(

@@ -1,4 +1,4 @@
-"""A logged-out token: refused from now until it expires, whatever restarts."""
+"""A logged-out token, rejected from the logout until it expires, across restarts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from eventsourcing.domain import Aggregate, event
 
 
 def token_logout_id(token_id: str) -> UUID:
-    """Return the id of a token's logout; logging out twice collides on it."""
+    """Return the aggregate id of a token's logout.
+
+    The id depends only on `token_id`, so a second logout of the same token
+    conflicts in the event store.
+    """
     return uuid5(NAMESPACE_URL, f"logout:{token_id}")
 
 

@@ -1,10 +1,10 @@
-"""Hot stores: this process's memory, or Valkey shared by every process.
+"""Hot stores: in this process's memory, or in Valkey shared by every process.
 
-Both keep a generation number that moves on after each committed projection
-batch. A copy is stamped with the generation that was current when its load
-began, and every load begins after that generation's batch was committed, so
-a copy is never older than the views its stamp stands for; moving the
-generation on retires every older copy at once.
+Both keep a generation number that is incremented after each committed
+projection batch. A copy is stamped with the generation that was current when
+its load began. Every load begins after that generation's batch was committed,
+so a copy is never older than the views of its generation. Incrementing the
+generation invalidates every older copy at once.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ log = structlog.get_logger(__name__)
 
 
 class SingleFlight:
-    """Runs one load per key at a time in this process; others await its result."""
+    """Runs one load per key at a time in this process and shares its result."""
 
     def __init__(self) -> None:
         self._loads: dict[str, asyncio.Future[bytes]] = {}
@@ -39,7 +39,9 @@ class SingleFlight:
             body = await load()
         except BaseException as exc:
             future.set_exception(exc)
-            # The exception is re-raised here; waiters, if any, see it too.
+            # Mark the exception as retrieved, so asyncio does not log "Future
+            # exception was never retrieved" when no caller was waiting. The
+            # exception is re-raised below, and any waiters receive it too.
             future.exception()
             raise
         else:
@@ -63,13 +65,13 @@ class InProcessHotStore:
         if body is not None:
             return body
 
-        async def load_and_keep() -> bytes:
+        async def load_and_store() -> bytes:
             loaded = await load()
             if generation == self._generation:
                 self._copies[key] = loaded
             return loaded
 
-        return await self._flights.run(f"{generation}:{key}", load_and_keep)
+        return await self._flights.run(f"{generation}:{key}", load_and_store)
 
     async def refresh(self, key: str, load: Load) -> None:
         generation = self._generation
@@ -92,7 +94,7 @@ class InProcessHotStore:
         self._copies.clear()
 
 
-# Delete a lock only while it still holds the caller's token.
+# Delete a lock only while it still contains the caller's token.
 RELEASE_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
     return redis.call('DEL', KEYS[1])
@@ -104,13 +106,12 @@ return 0
 class ValkeyHotStore:
     """Hot copies in Valkey, shared by every API process and projector.
 
-    Each copy is stored under its view's key, stamped with its generation
-    (`<generation>\n<body>`); a read fetches the generation and the copy in
-    one MGET and uses the copy only when the stamps agree. A miss takes a
-    short lock in Valkey, so a burst of requests from several processes makes
-    one database query; the others wait for the copy. When Valkey does not
-    answer, reads go to the database and the store retries Valkey after
-    `retry_seconds`.
+    Each copy is stored under its view's key as `<generation>\n<body>`. A read
+    fetches the current generation and the copy in one MGET and uses the copy
+    only when the generations match. A miss takes a short lock in Valkey, so a
+    burst of requests from several processes makes one database query while
+    the others wait for the copy. When Valkey does not respond, reads go to
+    the database and the store retries Valkey after `retry_seconds`.
     """
 
     def __init__(
@@ -132,7 +133,8 @@ class ValkeyHotStore:
         self._flights = SingleFlight()
         self._down_until = 0.0
         self._error: str | None = None
-        # A generation move that failed while Valkey was down; made on recovery.
+        # True while a generation increment failed because Valkey was down. The
+        # next read, refresh or invalidation retries it.
         self._owes_change = False
 
     @property
@@ -142,10 +144,10 @@ class ValkeyHotStore:
     async def read(self, key: str, load: Load) -> bytes:
         if self._is_down():
             return await load()
-        stored = f"{self.prefix}:{key}"
+        valkey_key = f"{self.prefix}:{key}"
         try:
             await self._settle_owed_change()
-            generation, copy = await self.client.mget(self._generation_key, stored)
+            generation, copy = await self.client.mget(self._generation_key, valkey_key)
         except (ValkeyError, OSError) as exc:
             self._went_down(exc)
             return await load()
@@ -154,53 +156,53 @@ class ValkeyHotStore:
         if body is not None:
             return body
         return await self._flights.run(
-            f"{stamp.decode()}:{key}", lambda: self._load_once(stored, stamp, load)
+            f"{stamp.decode()}:{key}", lambda: self._load_once(valkey_key, stamp, load)
         )
 
-    async def _load_once(self, stored: str, stamp: bytes, load: Load) -> bytes:
-        """Load under a cluster-wide lock, or wait for the process that holds it."""
-        lock = f"{stored}:lock:{stamp.decode()}"
+    async def _load_once(self, valkey_key: str, stamp: bytes, load: Load) -> bytes:
+        """Load under a Valkey lock, or wait for the process that holds the lock."""
+        lock = f"{valkey_key}:lock:{stamp.decode()}"
         token = secrets.token_hex(16)
         try:
             won = await self.client.set(
                 lock, token, nx=True, px=int(self.lock_seconds * 1000)
             )
             if not won:
-                waited = await self._wait_for(stored, stamp)
+                waited = await self._wait_for(valkey_key, stamp)
                 if waited is not None:
                     return waited
                 return await load()
-            # The copy may have been kept between this reader's miss and its
-            # lock: the lock is free again once the earlier loader is done.
-            kept = _unstamped(await self.client.get(stored), stamp)
+            # Another loader may have stored the copy and released the lock
+            # between this reader's miss and its lock, so check again.
+            stored_copy = _unstamped(await self.client.get(valkey_key), stamp)
         except (ValkeyError, OSError) as exc:
             self._went_down(exc)
             return await load()
         try:
-            if kept is not None:
-                return kept
+            if stored_copy is not None:
+                return stored_copy
             body = await load()
             with contextlib.suppress(ValkeyError, OSError):
-                await self._keep(stored, stamp, body)
+                await self._store_copy(valkey_key, stamp, body)
             return body
         finally:
             with contextlib.suppress(ValkeyError, OSError):
                 await self._release(keys=[lock], args=[token])
 
-    async def _wait_for(self, stored: str, stamp: bytes) -> bytes | None:
-        """Poll for the copy another process is loading, up to the lock's life."""
+    async def _wait_for(self, valkey_key: str, stamp: bytes) -> bytes | None:
+        """Poll for the copy another process is loading, for up to `lock_seconds`."""
         deadline = time.monotonic() + self.lock_seconds
         delay = 0.005
         while time.monotonic() < deadline:
             await asyncio.sleep(delay)
-            body = _unstamped(await self.client.get(stored), stamp)
+            body = _unstamped(await self.client.get(valkey_key), stamp)
             if body is not None:
                 return body
             delay = min(delay * 2, 0.05)
         return None
 
-    async def _keep(self, stored: str, stamp: bytes, body: bytes) -> None:
-        await self.client.set(stored, stamp + b"\n" + body, ex=self.ttl_seconds)
+    async def _store_copy(self, valkey_key: str, stamp: bytes, body: bytes) -> None:
+        await self.client.set(valkey_key, stamp + b"\n" + body, ex=self.ttl_seconds)
 
     async def refresh(self, key: str, load: Load) -> None:
         if self._is_down():
@@ -213,7 +215,7 @@ class ValkeyHotStore:
             return
         body = await load()
         try:
-            await self._keep(f"{self.prefix}:{key}", stamp, body)
+            await self._store_copy(f"{self.prefix}:{key}", stamp, body)
         except (ValkeyError, OSError) as exc:
             self._went_down(exc)
 

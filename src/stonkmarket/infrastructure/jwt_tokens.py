@@ -1,9 +1,9 @@
 """Access tokens as JSON Web Tokens signed with HMAC-SHA256 (HS256), via pyjwt.
 
 pyjwt checks the signature, the required claims, the issuer and the audience.
-It reads the system clock for the times, so this module checks `exp`, `nbf` and
-`iat` itself against an injectable clock, with pyjwt's rules: a token is
-expired once `exp <= now - leeway` and not valid yet while
+pyjwt reads the system clock for time claims, so this module checks `exp`,
+`nbf` and `iat` itself against an injectable clock, with pyjwt's rules. A
+token is expired once `exp <= now - leeway` and not yet valid while
 `nbf > now + leeway`.
 """
 
@@ -42,8 +42,9 @@ REQUIRED_CLAIMS: Final = (
 
 # Seconds since 1970 up to the last second of year 9999, the range of datetime.
 NumericDate = Annotated[int, msgspec.Meta(ge=0, le=253_402_300_799)]
-# The issue time keeps milliseconds (RFC 7519 allows a fraction), so a token
-# issued just after a password change is told from one issued just before it.
+# The issue time keeps milliseconds (RFC 7519 allows a fractional NumericDate),
+# so a token issued just after a password change is distinguished from one
+# issued just before it.
 IssuedAt = Annotated[float, msgspec.Meta(ge=0, le=253_402_300_799)]
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
 
@@ -61,10 +62,10 @@ class _Payload(msgspec.Struct, frozen=True):
 
 
 class JwtTokens:
-    """HS256 access tokens: the AccessTokens port implemented with pyjwt.
+    """The AccessTokens port implemented with pyjwt and HS256.
 
-    Only HS256 is accepted: a token whose header names any other algorithm,
-    `none` included, is rejected before its signature is looked at.
+    Only HS256 is accepted. A token whose header names any other algorithm,
+    `none` included, is rejected before its signature is checked.
     """
 
     def __init__(
@@ -123,9 +124,10 @@ class JwtTokens:
     def read(self, token: str) -> TokenClaims:
         """Verify a token and return its claims.
 
-        Raises InvalidTokenError, with a message that never repeats the token,
-        when the token is malformed, signed otherwise, meant for another issuer
-        or audience, missing a claim, expired or not valid yet.
+        Raises InvalidTokenError when the token is malformed, has an invalid
+        signature or algorithm, names another issuer or audience, is missing a
+        claim, is expired or is not yet valid. The message never contains the
+        token.
         """
         decoded = self._verified_payload(token)
         try:
@@ -193,7 +195,7 @@ def _utc(seconds: float) -> dt.datetime:
 
 
 def _client_message(exc: jwt.PyJWTError) -> str:
-    """Say what is wrong with a token in words a client can act on."""
+    """Return a client-facing message that names the problem and the fix."""
     if isinstance(exc, jwt.MissingRequiredClaimError):
         return f"the token is missing the {exc.claim!r} claim; log in again"
     if isinstance(exc, jwt.InvalidAlgorithmError):

@@ -1,11 +1,11 @@
 """Token buckets: in this process's memory, or in Valkey shared by every process.
 
-Both adapters keep a bucket's level as a whole number, counting 1/window_us of
-a token as one, where window_us is the window in microseconds. A microsecond
-of refill then adds exactly `limit` to the level and a request takes exactly
-window_us, so no rounding can let a request through early. Lua in Valkey
-computes with doubles, which represent whole numbers exactly only up to 2**53,
-so `limit * window_us` may not exceed it.
+Both adapters store a bucket's level as an integer in units of 1/window_us of
+a token, where window_us is the window in microseconds. One microsecond of
+refill then adds exactly `limit` units and a request takes exactly window_us
+units, so rounding can never let a request through early. Lua in Valkey
+computes with doubles, which represent integers exactly only up to 2**53, so
+`limit * window_us` must not exceed 2**53.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ MAX_CAPACITY = 2**53
 
 
 def _window_microseconds(limit: int, window_seconds: float) -> int:
-    """Convert the window to whole microseconds, checking the limit and window.
+    """Validate the limit and window, and return the window in whole microseconds.
 
-    Raises ValueError when either is invalid or their product is too large.
+    Raises ValueError when either is invalid or their product exceeds 2**53.
     """
     if limit < 1:
         raise ValueError(f"rate limit must be at least 1 request, got {limit}")
@@ -58,7 +58,7 @@ def _ceil_div(numerator: int, denominator: int) -> int:
 
 
 def _decision(allowed: bool, level: int, limit: int, window_us: int) -> RateDecision:
-    """Describe a bucket left at `level` after a request, rounding times up to 1 µs."""
+    """Build the decision for a bucket left at `level`, rounding times up to 1 µs."""
     capacity = limit * window_us
     reset_us = _ceil_div(capacity - level, limit)
     retry_us = 0 if allowed else _ceil_div(window_us - level, limit)
@@ -82,10 +82,10 @@ class _Bucket:
 class InProcessRateLimiter:
     """Token buckets in this process's memory, for the embedded profile.
 
-    Buckets that have refilled completely are dropped, since a missing bucket
-    counts as full, by a sweep that a take runs at most every `sweep_seconds`.
-    Past `max_keys` buckets, the least recently used one is dropped, which
-    gives that key a full bucket again.
+    A missing bucket counts as full, so a sweep drops buckets that have refilled
+    completely. `take` runs the sweep at most once every `sweep_seconds`. Past
+    `max_keys` buckets, the least recently used one is dropped, which gives
+    that key a full bucket again.
     """
 
     def __init__(
@@ -98,7 +98,8 @@ class InProcessRateLimiter:
         self._clock = clock
         self.max_keys = max_keys
         self._sweep_us = round(sweep_seconds * MICROSECONDS)
-        # Insertion order is use order: a bucket is re-inserted on every take.
+        # Insertion order is the order of last use, because `take` re-inserts
+        # the bucket on every call.
         self._buckets: dict[str, _Bucket] = {}
         self._next_sweep_us: int | None = None
 
@@ -115,10 +116,10 @@ class InProcessRateLimiter:
 
         full_at = now + _ceil_div(capacity - level, limit)
         self._buckets[key] = _Bucket(level, window_us, now, full_at)
-        self._forget_idle(now)
+        self._drop_full_and_excess(now)
         return _decision(allowed, level, limit, window_us)
 
-    def _forget_idle(self, now: int) -> None:
+    def _drop_full_and_excess(self, now: int) -> None:
         if self._next_sweep_us is None or now >= self._next_sweep_us:
             self._buckets = {
                 key: bucket
@@ -131,7 +132,7 @@ class InProcessRateLimiter:
 
     @property
     def bucket_count(self) -> int:
-        """The number of buckets held in memory."""
+        """The number of buckets in memory."""
         return len(self._buckets)
 
     async def status(self) -> RateLimiterStatus:
@@ -152,7 +153,8 @@ def _refilled(bucket: _Bucket, now: int, limit: int, window_us: int) -> int:
 
 # Take one token from the bucket at KEYS[1]. ARGV[1] is the limit in requests
 # and ARGV[2] the window in microseconds. Returns {allowed (0 or 1), level}.
-# TIME is the server's clock, so every API process uses the same clock.
+# The script reads the Valkey server's TIME, so every API process uses the same
+# clock.
 TAKE_SCRIPT = """
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
@@ -192,18 +194,18 @@ return {allowed, level}
 class ValkeyRateLimiter:
     """Token buckets in Valkey, shared by every API process.
 
-    Each take runs one Lua script, so concurrent requests from any number of
-    processes never share a token. A bucket is a hash under `<prefix>:<key>`
-    holding its level and the server time of its last refill, and it expires
-    when it would be full again, so idle keys vanish.
+    Each take runs one Lua script atomically, so concurrent requests from any
+    number of processes never share a token. A bucket is a hash under
+    `<prefix>:<key>` that contains its level and the server time of its last
+    refill. It expires when it would be full again, so idle keys disappear.
 
-    When Valkey does not respond, or returns an error, the request is decided
-    by an in-process bucket for the same key instead, so the API keeps serving
-    requests and still limits each key in each process. That bucket starts
-    full, so during an outage a key may get up to `limit` more requests from
-    each process. The first such fallback logs `rate_limiter_fell_back` at
-    WARNING, and Valkey is tried again `retry_seconds` later; the first take
-    that succeeds after that logs `rate_limiter_recovered`.
+    When Valkey does not respond, or returns an error, an in-process bucket for
+    the same key decides the request instead. The API keeps serving requests
+    and still limits each key in each process. That bucket starts full, so
+    during an outage a key may get up to `limit` extra requests from each
+    process. The first fallback logs `rate_limiter_fell_back` at WARNING, and
+    Valkey is retried `retry_seconds` later. The first take that succeeds after
+    a fallback logs `rate_limiter_recovered`.
     """
 
     def __init__(

@@ -1,4 +1,4 @@
-"""Settings of accounts, tokens, rate limits and browsers, read from the environment."""
+"""Security settings read from the environment: accounts, tokens, rate limits, CORS."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import msgspec
 
-# The first admin's password when ADMIN_PASS is unset; refused in production.
+# The first admin's password when ADMIN_PASS is unset. Production rejects it.
 DEFAULT_ADMIN_PASS = "stonkmarket-admin"
 MIN_SECRET_BYTES = 32
 GENERATE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
@@ -16,11 +16,11 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SecurityConfigError(Exception):
-    """Raised when a security variable holds an unusable value."""
+    """Raised when a security environment variable has an invalid value."""
 
 
 class SecurityConfig(msgspec.Struct, frozen=True, kw_only=True):
-    """Who may log in, how long tokens live, how fast clients may call."""
+    """Login, token lifetime, rate-limit, proxy and CORS settings."""
 
     environment: str = "development"
     jwt_secret: str | None = None
@@ -29,6 +29,7 @@ class SecurityConfig(msgspec.Struct, frozen=True, kw_only=True):
     admin_pass: str = DEFAULT_ADMIN_PASS
     public_reads: bool = True
     rate_limit_requests: int = 120
+    # Seconds.
     rate_limit_window: int = 60
     trusted_proxies: tuple[str, ...] = ()
     cors_allowed_origins: tuple[str, ...] = ()
@@ -39,13 +40,15 @@ class SecurityConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def trusted_networks(self) -> tuple[Network, ...]:
-        return tuple(
-            ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies
-        )
+        return tuple(ipaddress.ip_network(p) for p in self.trusted_proxies)
 
 
 def load_security(env: Mapping[str, str]) -> SecurityConfig:
-    """Read and check the security variables; production refuses weak secrets."""
+    """Parse and validate the security variables, or raise SecurityConfigError.
+
+    With ENVIRONMENT=production, a missing or short JWT_SECRET and the default
+    ADMIN_PASS are rejected too.
+    """
     environment = env.get("ENVIRONMENT", "development")
     if environment not in ("development", "production"):
         raise SecurityConfigError(
@@ -71,7 +74,7 @@ def load_security(env: Mapping[str, str]) -> SecurityConfig:
 
 
 def check_production(config: SecurityConfig) -> None:
-    """Refuse production with a missing or short secret, or the default password."""
+    """Raise SecurityConfigError for a weak JWT secret or the default admin password."""
     secret = config.jwt_secret or ""
     if len(secret.encode()) < MIN_SECRET_BYTES:
         raise SecurityConfigError(
@@ -113,13 +116,18 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 
 
 def _check_proxies(proxies: tuple[str, ...]) -> None:
+    """Reject an entry that is not an address or a network.
+
+    A network with host bits set, such as 10.0.0.1/8, is rejected too: it is
+    more likely a typo than meant.
+    """
     for proxy in proxies:
         try:
-            ipaddress.ip_network(proxy, strict=False)
+            ipaddress.ip_network(proxy)
         except ValueError as exc:
             raise SecurityConfigError(
                 "TRUSTED_PROXIES must list IP addresses or networks such as "
-                f"10.0.0.0/8, separated by commas; {proxy!r} is neither"
+                f"10.0.0.0/8, separated by commas; {proxy!r} is neither ({exc})"
             ) from exc
 
 

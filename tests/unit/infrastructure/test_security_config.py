@@ -56,6 +56,8 @@ def test_development_runs_on_the_defaults() -> None:
         ("RATE_LIMIT_WINDOW", "-5", "RATE_LIMIT_WINDOW must be a whole number"),
         ("PUBLIC_READS", "maybe", "PUBLIC_READS must be true or false"),
         ("TRUSTED_PROXIES", "10.0.0.0/8,proxy", "TRUSTED_PROXIES must list IP"),
+        ("TRUSTED_PROXIES", "10.0.0.1/8", "has host bits set"),
+        ("TRUSTED_PROXIES", "10.0.0.0/33", "TRUSTED_PROXIES must list IP"),
         ("CORS_ALLOWED_ORIGINS", "app.example.com", "CORS_ALLOWED_ORIGINS must list"),
         ("CORS_ALLOWED_ORIGINS", "https://a.example/x", "CORS_ALLOWED_ORIGINS"),
     ],
@@ -68,10 +70,13 @@ def test_an_unusable_value_is_refused_with_the_variable_named(
 
 
 def test_trusted_proxies_become_networks() -> None:
-    security = load_config({"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,::1"}).security
+    security = load_config(
+        {"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,::1,2001:db8::/32,,"}
+    ).security
 
     assert security.trusted_networks == (
         ipaddress.ip_network("10.0.0.0/8"),
         ipaddress.ip_network("192.168.1.7/32"),
         ipaddress.ip_network("::1/128"),
+        ipaddress.ip_network("2001:db8::/32"),
     )

@@ -8,7 +8,6 @@ import pytest
 
 from stonkmarket.interfaces.http.client_address import (
     client_address,
-    parse_trusted_proxies,
 )
 
 TRUSTED = (
@@ -82,41 +81,3 @@ def test_rotating_header_from_untrusted_peer_keeps_one_address() -> None:
 
 def test_no_trusted_proxies_ignores_the_header() -> None:
     assert client_address("10.0.0.1", "198.51.100.1", ()) == "10.0.0.1"
-
-
-def test_trusted_proxies_parse_addresses_and_networks() -> None:
-    networks = parse_trusted_proxies(" 10.0.0.0/8, 192.0.2.7 ,2001:db8::/32,, ")
-
-    assert networks == (
-        ipaddress.ip_network("10.0.0.0/8"),
-        ipaddress.ip_network("192.0.2.7/32"),
-        ipaddress.ip_network("2001:db8::/32"),
-    )
-
-
-def test_empty_trusted_proxies_trust_nobody() -> None:
-    assert parse_trusted_proxies("") == ()
-    assert parse_trusted_proxies("  ") == ()
-
-
-@pytest.mark.parametrize(
-    ("text", "entry", "reason"),
-    [
-        ("10.0.0.0/8, proxy.local", "proxy.local", "does not appear to be"),
-        ("10.0.0.1/8", "10.0.0.1/8", "has host bits set"),
-        ("10.0.0.0/33", "10.0.0.0/33", "does not appear to be"),
-    ],
-)
-def test_invalid_trusted_proxy_names_the_entry(
-    text: str, entry: str, reason: str
-) -> None:
-    with pytest.raises(ValueError) as raised:
-        parse_trusted_proxies(text)
-
-    message = str(raised.value)
-    assert message.startswith(f"TRUSTED_PROXIES has an invalid entry {entry!r}: ")
-    assert reason in message
-    assert message.endswith(
-        "Give IP addresses or CIDR networks separated by commas, "
-        "such as 10.0.0.0/8,192.0.2.7,2001:db8::/32"
-    )

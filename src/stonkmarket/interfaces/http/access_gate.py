@@ -1,9 +1,9 @@
-"""The gate every routed request passes: who is calling, and how often.
+"""Middleware that authenticates and rate-limits every HTTP request.
 
-It reads the bearer token (or the login cookie), refuses a bad one with 401,
-records the caller in the request state, and takes one token from the
-caller's rate-limit bucket: by username when logged in, else by client
-address. Guards then decide per route what the caller may do.
+It reads the bearer token (or the login cookie), rejects an invalid one with
+401, and stores the caller in the request state. It then counts the request
+against the caller's rate-limit bucket, keyed by username when logged in and by client
+address otherwise. Route guards then authorize the caller per route.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from stonkmarket.interfaces.http.client_address import client_address
 
 TOKEN_COOKIE = "stonkmarket_token"
 LOGIN_PATH = "/api/auth/login"
-# Orchestrators poll these with no token; neither a token check (which reads
-# the database) nor a rate limit may take a healthy replica out.
+# Path prefixes that skip authentication and rate limiting. Orchestrators poll
+# them without a token, and neither a token check (which reads the database)
+# nor a rate limit should mark a healthy replica as down.
 OPEN_PATHS = ("/api/health",)
 
 
@@ -55,10 +56,7 @@ def access_gate(container: Container) -> Any:
             peer = None if client is None else client[0]
             address = client_address(peer, headers.get("x-forwarded-for"), trusted)
             state["client_address"] = address
-            method = scope["method"]
-            principal = await _authenticated(
-                container, scope["path"], method, headers, address
-            )
+            principal = await _authenticated(container, scope["path"], headers, address)
             state["principal"] = principal
             key = f"ip:{address}" if principal is None else f"user:{principal.username}"
             decision = await container.rate_limiter.take(key, *_limit(container))
@@ -73,25 +71,26 @@ def access_gate(container: Container) -> Any:
 async def _authenticated(
     container: Container,
     path: str,
-    method: str,
     headers: dict[str, str],
     address: str,
 ) -> Principal | None:
-    """The caller of the request's token; a refused token costs a request too."""
-    if path == LOGIN_PATH:  # a stale token must not block a login
+    """Return the caller that the request's token authenticates, or None.
+
+    An invalid token counts as a request against the client address's rate
+    limit before InvalidTokenError is re-raised.
+    """
+    if path == LOGIN_PATH:  # an expired or revoked token must not block a login
         return None
     try:
-        return await _caller(container, headers, method)
+        return await _caller(container, headers)
     except InvalidTokenError:
-        # Guessing tokens costs the address's requests like any other request.
+        # Charge the address, so guessing tokens is rate-limited too.
         bucket = await container.rate_limiter.take(f"ip:{address}", *_limit(container))
         check_decision(bucket)
         raise
 
 
-async def _caller(
-    container: Container, headers: dict[str, str], method: str
-) -> Principal | None:
+async def _caller(container: Container, headers: dict[str, str]) -> Principal | None:
     token = _token(headers)
     if token is None:
         return None
@@ -104,7 +103,7 @@ def _limit(container: Container) -> tuple[int, int]:
 
 
 def check_decision(decision: RateDecision) -> None:
-    """Raise RateLimitedError, carrying the headers to send, when refused."""
+    """Raise RateLimitedError with the response headers when the request was denied."""
     if decision.allowed:
         return
     retry_after = max(1, math.ceil(decision.retry_after_seconds))
@@ -119,7 +118,7 @@ def check_decision(decision: RateDecision) -> None:
 
 
 def rate_limit_headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:
-    """The RateLimit-* headers of the IETF draft, in whole numbers."""
+    """Return the RateLimit-* headers of the IETF draft, rounded to integers."""
     return [
         (b"ratelimit-limit", str(decision.limit).encode()),
         (b"ratelimit-remaining", str(decision.remaining).encode()),
@@ -128,7 +127,7 @@ def rate_limit_headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
-    """Return the caller the gate recorded, None for an anonymous one."""
+    """Return the caller that the gate stored, or None for an anonymous request."""
     principal: Principal | None = connection.scope.get("state", {}).get("principal")
     return principal
 
@@ -136,14 +135,14 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | 
 def admin_only(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    """Guard: 401 without a token, 403 for a viewer."""
+    """Guard that admits only admins: 401 without a token, 403 for a viewer."""
     require_admin(principal_of(connection))
 
 
 def signed_in(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    """Guard: any logged-in caller; 401 otherwise."""
+    """Guard that admits any logged-in caller, and raises 401 otherwise."""
     if principal_of(connection) is None:
         raise NotAuthenticatedError(
             "log in first at POST /api/auth/login and send "
@@ -154,14 +153,14 @@ def signed_in(
 def readers(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    """Guard: anyone when reads are public (PUBLIC_READS), else any logged-in caller."""
+    """Guard that admits anyone when PUBLIC_READS is true, else logged-in callers."""
     container: Container = connection.app.state.container
     public = container.config.security.public_reads
     require_reader(principal_of(connection), public_reads=public)
 
 
 def _headers(scope: Scope) -> dict[str, str]:
-    """The request headers by lower-case name; repeated lines joined in order."""
+    """Return the request headers by lower-case name, joining repeated ones in order."""
     joined: dict[str, str] = {}
     for raw_name, raw_value in scope["headers"]:
         name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
@@ -171,7 +170,11 @@ def _headers(scope: Scope) -> dict[str, str]:
 
 
 def _token(headers: dict[str, str]) -> str | None:
-    """The bearer token of the Authorization header, else of the login cookie."""
+    """Return the bearer token from the Authorization header or the login cookie.
+
+    The header wins when both are present. A malformed header raises
+    InvalidTokenError.
+    """
     authorization = headers.get("authorization")
     if authorization is not None:
         scheme, _, credentials = authorization.partition(" ")
@@ -190,7 +193,7 @@ def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
         if message["type"] == "http.response.start":
             headers = list(message.get("headers", []))
             present = {name.lower() for name, _ in headers}
-            # A stricter bucket (the login's) may have set its own already.
+            # A stricter bucket, such as the login's, may have set these already.
             headers += [(k, v) for k, v in extra if k not in present]
             message["headers"] = headers
         await send(message)

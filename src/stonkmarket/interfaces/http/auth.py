@@ -1,4 +1,4 @@
-"""Logging in and out, the caller's own account, and changing its credentials."""
+"""Auth routes: log in and out, show the caller's account, change its credentials."""
 
 from __future__ import annotations
 
@@ -38,11 +38,12 @@ from stonkmarket.interfaces.http.schemas import (
     Me,
 )
 
-# "security" marks the lines a security team filters on; passwords never appear.
+# The "stonkmarket.security" logger lets a security team filter these lines.
+# Passwords and tokens are never logged.
 log = structlog.get_logger("stonkmarket.security")
 
-# Sign-in attempts allowed per rate-limit window, per client address and per
-# username, on top of the general limit.
+# Login attempts allowed per rate-limit window, per client address and per
+# username, in addition to the general rate limit.
 LOGIN_ATTEMPTS = 10
 
 
@@ -59,8 +60,9 @@ class AuthController(Controller):
     ) -> Response[LoginResult]:
         """Exchange a username and password for a bearer token.
 
-        A wrong password and an unknown username get the same 401, after the
-        same work. Ten attempts per address and per username per window.
+        A wrong password and an unknown username get the same 401 after the
+        same hashing work. Each client address and each username may make
+        LOGIN_ATTEMPTS attempts per rate-limit window.
         """
         address = str(request.scope["state"]["client_address"])
         await _count_attempt(container, address, data.username)
@@ -82,7 +84,7 @@ class AuthController(Controller):
     async def logout(
         self, request: Request[Any, Any, Any], container: AppContainer
     ) -> Response[None]:
-        """Log this token out: it is refused from now until it would have expired."""
+        """Log out this token, so it is rejected from now until it expires."""
         principal = _caller(request)
         command = LogOutToken(
             token_id=principal.claims.token_id,
@@ -93,7 +95,7 @@ class AuthController(Controller):
             correlation_id=request_id_of(request),
         )
         await container.execute(log_out_token, command)
-        log.info("logout", username=principal.username)
+        log.info("logged_out", username=principal.username)
         response = Response(None, status_code=HTTP_204_NO_CONTENT)
         response.delete_cookie(TOKEN_COOKIE, path="/api")
         return response
@@ -102,7 +104,7 @@ class AuthController(Controller):
     async def logout_all(
         self, request: Request[Any, Any, Any], container: AppContainer
     ) -> Response[None]:
-        """Log out every token of this account, on every device."""
+        """Revoke every token of this account, on every device."""
         principal = _caller(request)
         command = RevokeTokens(
             username=principal.username,
@@ -110,7 +112,7 @@ class AuthController(Controller):
             correlation_id=request_id_of(request),
         )
         await container.execute(revoke_tokens, command)
-        log.info("logout_everywhere", username=principal.username)
+        log.info("logged_out_everywhere", username=principal.username)
         response = Response(None, status_code=HTTP_204_NO_CONTENT)
         response.delete_cookie(TOKEN_COOKIE, path="/api")
         return response
@@ -132,10 +134,11 @@ class AuthController(Controller):
         container: AppContainer,
         data: JSONBody[CredentialsChange],
     ) -> Response[LoginResult]:
-        """Change the username, the password or both; the current password is needed.
+        """Change the username, the password or both, given the current password.
 
-        A new password revokes every token issued before it, this one too; the
-        answer carries a new token. 409 when another change came first.
+        A new password revokes every token issued before it, including this
+        one, so the response contains a new token. Returns 409 when another
+        change was saved first.
         """
         principal = _caller(request)
         if data.new_username is None and data.new_password is None:
@@ -143,7 +146,8 @@ class AuthController(Controller):
                 "send new_username, new_password or both; nothing was changed",
                 field="new_password",
             )
-        # The current password is a guess like a login's, and counts as one.
+        # Checking the current password is a guess, like a login, so it counts
+        # as a login attempt.
         address = str(request.scope["state"]["client_address"])
         await _count_attempt(container, address, principal.username)
         command = ChangeCredentials(
@@ -175,7 +179,7 @@ async def _count_attempt(container: Container, address: str, username: str) -> N
 
 def _caller(request: Request[Any, Any, Any]) -> Principal:
     principal = principal_of(request)
-    if principal is None:  # the guard has refused anonymous callers already
+    if principal is None:  # unreachable, because the guard rejects anonymous callers
         raise NotAuthenticatedError("log in first")
     return principal
 

@@ -1,4 +1,4 @@
-"""Conditional responses: an ETag on each cacheable body, 304 when it matches."""
+"""Conditional GET: an ETag on each cacheable body, and 304 when it matches."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from stonkmarket.application.hot_views import HotCopy, encode
 
-# A browser or proxy may keep the body but must revalidate it with the ETag
-# before each use: a ranking changes as soon as new prices are projected.
+# A browser or proxy may cache the body but must revalidate it with the ETag
+# before each use, because a ranking changes as soon as new prices are projected.
 CACHE_CONTROL = "no-cache"
 
 NOT_MODIFIED = {
@@ -23,7 +23,7 @@ NOT_MODIFIED = {
 
 
 def conditional(request: Request[Any, Any, Any], copy: HotCopy) -> Response[Any]:
-    """Answer with the body and its ETag, or 304 when the client has it already."""
+    """Return the body with its ETag, or 304 when If-None-Match matches the ETag."""
     headers = {"ETag": copy.etag, "Cache-Control": CACHE_CONTROL}
     if etag_matches(request.headers.get("if-none-match"), copy.etag):
         return Response(content=b"", status_code=304, headers=headers)
@@ -31,12 +31,12 @@ def conditional(request: Request[Any, Any, Any], copy: HotCopy) -> Response[Any]
 
 
 def conditional_view(request: Request[Any, Any, Any], view: object) -> Response[Any]:
-    """Encode a view computed for this request, then answer as `conditional` does."""
+    """Encode a view computed for this request and return it as `conditional` does."""
     return conditional(request, HotCopy.of(encode(view)))
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """Compare weakly, as RFC 9110 asks for If-None-Match."""
+    """Return whether If-None-Match matches `etag`, using weak comparison (RFC 9110)."""
     if if_none_match is None:
         return False
     if if_none_match.strip() == "*":

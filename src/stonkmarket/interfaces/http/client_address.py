@@ -1,10 +1,10 @@
-"""The client's address, read through X-Forwarded-For only from trusted proxies.
+"""Client address resolution, which reads X-Forwarded-For only from trusted proxies.
 
-Anyone can send an X-Forwarded-For header, so its entries are believed only
-as far back as a chain of trusted proxies reaches. Each trusted proxy appends
-the address it received the request from. The first untrusted address from
-the right is therefore the client as the nearest trusted proxy saw it, and
-entries to the left of it were written by the client and could be anything.
+Anyone can send an X-Forwarded-For header, so its entries are trusted only as
+far back as a chain of trusted proxies reaches. Each trusted proxy appends the
+address it received the request from. The first untrusted address from the
+right is therefore the client as the nearest trusted proxy saw it. Entries to
+the left of it were written by the client and could be anything.
 """
 
 from __future__ import annotations
@@ -47,29 +47,6 @@ def client_address(
         if not _is_trusted(address, trusted_proxies):
             break
     return str(client)
-
-
-def parse_trusted_proxies(text: str) -> tuple[Network, ...]:
-    """Parse the TRUSTED_PROXIES value: comma-separated addresses or CIDR networks.
-
-    A bare address is a network of one. Empty entries are skipped. Raises
-    ValueError naming the first invalid entry, including a network with host
-    bits set such as 10.0.0.1/8, which is more likely a typo than meant.
-    """
-    networks: list[Network] = []
-    for raw in text.split(","):
-        entry = raw.strip()
-        if not entry:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(entry))
-        except ValueError as exc:
-            raise ValueError(
-                f"TRUSTED_PROXIES has an invalid entry {entry!r}: {exc}. "
-                "Give IP addresses or CIDR networks separated by commas, "
-                "such as 10.0.0.0/8,192.0.2.7,2001:db8::/32"
-            ) from exc
-    return tuple(networks)
 
 
 def _parse(text: str) -> Address | None:

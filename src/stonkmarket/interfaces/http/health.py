@@ -1,4 +1,4 @@
-"""Health routes for people and for orchestrators."""
+"""Health routes: a detailed status for people, liveness and readiness probes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from stonkmarket.interfaces.http.schemas import Health
 
 log = structlog.get_logger(__name__)
 
-# A check that takes longer than this counts as the server not answering.
+# A database check that takes longer than this many seconds counts as the
+# database being down.
 CHECK_SECONDS = 2.0
 DATABASE_ERRORS = (OSError, SQLAlchemyError, PersistenceError, TimeoutError)
 
@@ -27,11 +28,11 @@ class HealthController(Controller):
 
     @get("/")
     async def health(self, container: AppContainer) -> Response[Health]:
-        """Report the status and how far the read models trail the event store.
+        """Report the status and how far the read models lag the event store.
 
-        503 when the database does not answer. `degraded` when this process
-        could not apply some events (see the log), or when Valkey does not
-        answer and reads go to the database.
+        Returns 503 when the database does not respond. The status is
+        `degraded` when this process failed to apply some events (logged), or
+        when the hot store is unavailable and reads go to the database.
         """
         try:
             position, head = await asyncio.wait_for(
@@ -62,10 +63,10 @@ class HealthController(Controller):
 
     @get("/ready")
     async def ready(self, container: AppContainer) -> Response[Health]:
-        """Report ready when the database answers; say whether the cache does.
+        """Report ready when the database responds, and whether the cache does.
 
-        A missing cache does not make the process unready: reads then go to
-        the database.
+        An unavailable cache does not make the process unready, because reads
+        then go to the database.
         """
         try:
             async with asyncio.timeout(CHECK_SECONDS):
@@ -91,12 +92,12 @@ async def _positions(container: Container) -> tuple[int, int]:
 
 
 def _database_down(exc: BaseException) -> Response[Health]:
-    log.warning("database_unavailable", error=str(exc))
+    log.warning("database_unavailable", error=f"{type(exc).__name__}: {exc}")
     return Response(
         Health(
             status="unavailable",
             database="unavailable",
-            error=f"the database did not answer: {type(exc).__name__}",
+            error=f"the database did not respond: {type(exc).__name__}",
         ),
         status_code=503,
     )

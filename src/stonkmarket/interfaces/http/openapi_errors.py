@@ -1,8 +1,8 @@
-"""Declare the one error body, and the statuses that carry it, in the OpenAPI document.
+"""Document the shared error body and its status codes in the OpenAPI schema.
 
-Litestar documents a 400 of its own shape for every route with parameters;
-the API answers every error with ErrorBody instead, so the document says so,
-for each status a route can answer with.
+Litestar documents its own 400 body for every route with parameters, but the
+API returns every error as ErrorBody. This module replaces those entries and
+adds ErrorBody to every status code a route can return.
 """
 
 from __future__ import annotations
@@ -21,37 +21,45 @@ ERROR_BODY = Schema(
     type=OpenAPIType.OBJECT,
     required=["error", "message", "status", "request_id"],
     properties={
-        "error": Schema(type=OpenAPIType.STRING, description="a code, e.g. NOT_FOUND"),
-        "message": Schema(type=OpenAPIType.STRING, description="what to change"),
+        "error": Schema(
+            type=OpenAPIType.STRING, description="error code, such as NOT_FOUND"
+        ),
+        "message": Schema(
+            type=OpenAPIType.STRING, description="what failed and what to change"
+        ),
         "status": Schema(type=OpenAPIType.INTEGER),
         "request_id": Schema(type=OpenAPIType.STRING),
         "details": Schema(
             type=OpenAPIType.OBJECT,
-            description="`field`: the field at fault; `fields`: every bad field",
+            description=(
+                "`field` names the invalid field, and `fields` lists every"
+                " invalid field"
+            ),
         ),
     },
 )
 
 EVERY_ROUTE = {
-    "400": "the request does not decode: bad JSON, a wrong type, an unknown field",
-    "401": "no valid token where one is needed",
-    "403": "the caller's role does not allow it",
-    "404": "the thing asked for does not exist",
-    "422": "a value breaks a rule; `details.field` names it",
-    "429": "too many requests; retry after `Retry-After` seconds",
-    "503": "a server this one needs does not answer; retry shortly",
+    "400": "the request cannot be decoded: invalid JSON, a wrong type or an "
+    "unknown field",
+    "401": "the token is missing or invalid",
+    "403": "the caller's role does not allow this request",
+    "404": "the requested resource was not found",
+    "422": "a value is invalid, and `details.field` names it",
+    "429": "too many requests, so retry after `Retry-After` seconds",
+    "503": "a required backend such as the database is unavailable, so retry shortly",
 }
 WRITES = {
-    "409": "another request changed the same record first, it exists already, "
-    "or it would leave no admin",
+    "409": "another request changed the same record first, the record exists "
+    "already, or the change would leave no admin",
     "412": "If-Match names a version that is no longer current",
-    "413": "the body is larger than 4 MiB",
+    "413": "the request body is larger than 4 MiB",
 }
 WRITE_METHODS = ("post", "put", "patch", "delete")
 
 
 def document_errors(app: Litestar) -> None:
-    """Put ErrorBody and its statuses into the app's OpenAPI document."""
+    """Add ErrorBody and its status codes to every operation in the OpenAPI schema."""
     document = app.openapi_schema
     if document.components.schemas is None:
         document.components.schemas = {}
@@ -74,7 +82,7 @@ def _error_response(status: str, description: str) -> OpenAPIResponse:
         headers = {
             "Retry-After": OpenAPIHeader(
                 schema=Schema(type=OpenAPIType.INTEGER),
-                description="seconds to wait",
+                description="seconds to wait before retrying",
             )
         }
     return OpenAPIResponse(

@@ -1,4 +1,4 @@
-"""Security headers on every response: no sniffing, no framing, a tight CSP."""
+"""Security headers on every response: nosniff, no framing, a strict CSP."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
 from stonkmarket.interfaces.http.docs import SCHEMA_PATH
 
-# JSON answers load nothing and may not be framed.
+# JSON responses load no resources and must not be framed.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
-# The Swagger page loads its script and styles from jsDelivr and starts them
+# The Swagger UI page loads its script and styles from jsDelivr and starts them
 # with an inline script.
 DOCS_POLICY = (
     "default-src 'self'; "
@@ -29,9 +29,10 @@ HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 
 
 def security_headers(*, hsts: bool) -> BeforeMessageSendHookHandler:
-    """Return a hook that adds the headers to every response, unrouted ones too.
+    """Return a before-send hook that adds the headers to every response.
 
-    HSTS is sent only where TLS is promised (production).
+    Unrouted responses such as 404s get them too. The app passes `hsts=True`
+    only in production, where TLS is expected.
     """
     extra = [*COMMON_HEADERS, HSTS] if hsts else COMMON_HEADERS
 

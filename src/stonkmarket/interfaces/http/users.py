@@ -1,4 +1,4 @@
-"""Accounts, for admins: list them, open one, change a role."""
+"""Admin-only account routes: list accounts, create one, change a role."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class UserController(Controller):
 
     @get("/")
     async def accounts(self, container: AppContainer) -> list[AccountView]:
-        """List every account by username, without password hashes."""
+        """List every account, ordered by username, without password hashes."""
         return await container.accounts.accounts()
 
     @post("/", status_code=HTTP_201_CREATED)
@@ -34,7 +34,7 @@ class UserController(Controller):
         container: AppContainer,
         data: JSONBody[AccountCreate],
     ) -> AccountView:
-        """Open a viewer or admin account; 409 when the username is taken."""
+        """Create a viewer or admin account. Returns 409 when the username is taken."""
         command = RegisterAccount(
             username=data.username,
             password=data.password,
@@ -54,7 +54,7 @@ class UserController(Controller):
         username: FromPath[str],
         data: JSONBody[RoleChange],
     ) -> AccountView:
-        """Make an account a viewer or an admin; an admin cannot change its own."""
+        """Set an account's role to viewer or admin. Admins cannot change their own."""
         command = ChangeRole(
             username=username,
             role=data.role,
