@@ -96,9 +96,7 @@ class AuthController(Controller):
         )
         await container.execute(log_out_token, command)
         log.info("logged_out", username=principal.username)
-        response = Response(None, status_code=HTTP_204_NO_CONTENT)
-        response.delete_cookie(TOKEN_COOKIE, path="/api")
-        return response
+        return _signed_out()
 
     @post("/logout-all", status_code=HTTP_204_NO_CONTENT, guards=[signed_in])
     async def logout_all(
@@ -113,9 +111,7 @@ class AuthController(Controller):
         )
         await container.execute(revoke_tokens, command)
         log.info("logged_out_everywhere", username=principal.username)
-        response = Response(None, status_code=HTTP_204_NO_CONTENT)
-        response.delete_cookie(TOKEN_COOKIE, path="/api")
-        return response
+        return _signed_out()
 
     @get("/me", guards=[signed_in])
     async def me(self, request: Request[Any, Any, Any]) -> Me:
@@ -175,6 +171,13 @@ async def _count_attempt(container: Container, address: str, username: str) -> N
     limiter = container.rate_limiter
     for key in (f"login-ip:{address}", f"login-user:{username.strip().lower()}"):
         check_decision(await limiter.take(key, LOGIN_ATTEMPTS, window))
+
+
+def _signed_out() -> Response[None]:
+    """Return 204 and clear the login cookie, if the client has one."""
+    response = Response(None, status_code=HTTP_204_NO_CONTENT)
+    response.delete_cookie(TOKEN_COOKIE, path="/api")
+    return response
 
 
 def _caller(request: Request[Any, Any, Any]) -> Principal:
