@@ -25,6 +25,7 @@ from stonkmarket.domain.tickers import normalise_ticker
 log = structlog.get_logger(__name__)
 
 Load = Callable[[], Awaitable[bytes]]
+LoadMany = Callable[[], Awaitable[dict[str, bytes]]]
 
 # The chart length in days that the frontend requests first. `HotViews.refresh`
 # preloads it for every watched ticker.
@@ -50,8 +51,8 @@ class HotStore(Protocol):
         """
         ...
 
-    async def refresh(self, key: str, load: Load) -> None:
-        """Replace the copy under `key` with what `load` returns now."""
+    async def refresh(self, load: LoadMany) -> None:
+        """Replace the copies that `load` returns now, by key."""
         ...
 
     async def views_changed(self) -> None:
@@ -122,28 +123,37 @@ class HotViews:
         """Store fresh copies of the rankings, signals and default-length charts.
 
         The container calls this once the projections have caught up, so the
-        first read after a change usually finds its copy stored.
+        first read after a change usually finds its copy stored. Each window's
+        signals come from one query.
         """
         for window in WINDOWS:
-            await self.store.refresh(
-                f"ranking:{window}", self._encoded(self.queries.ranking, window)
-            )
+            await self.store.refresh(self._ranking_copies(window))
+            await self.store.refresh(self._signal_copies(window))
         tickers = [symbol.ticker for symbol in await self.queries.symbols()]
         for ticker in tickers:
-            for window in WINDOWS:
-                await self._refresh_if_found(
-                    f"signal:{ticker}:{window}",
-                    self._encoded(self.queries.signal, ticker, window),
-                )
-            await self._refresh_if_found(
-                f"chart:{ticker}:{DEFAULT_CHART_DAYS}",
-                self._encoded(self.queries.chart, ticker, DEFAULT_CHART_DAYS),
-            )
+            with contextlib.suppress(NotFoundError):
+                await self.store.refresh(self._chart_copies(ticker))
         log.debug("hot_views_refreshed", tickers=len(tickers))
 
-    async def _refresh_if_found(self, key: str, load: Load) -> None:
-        with contextlib.suppress(NotFoundError):
-            await self.store.refresh(key, load)
+    def _ranking_copies(self, window: int) -> LoadMany:
+        async def load() -> dict[str, bytes]:
+            return {f"ranking:{window}": encode(await self.queries.ranking(window))}
+
+        return load
+
+    def _signal_copies(self, window: int) -> LoadMany:
+        async def load() -> dict[str, bytes]:
+            signals = await self.queries.current_signals(window)
+            return {f"signal:{s.ticker}:{window}": encode(s) for s in signals}
+
+        return load
+
+    def _chart_copies(self, ticker: str) -> LoadMany:
+        async def load() -> dict[str, bytes]:
+            chart = await self.queries.chart(ticker, DEFAULT_CHART_DAYS)
+            return {f"chart:{ticker}:{DEFAULT_CHART_DAYS}": encode(chart)}
+
+        return load
 
     @staticmethod
     def _encoded(query: Callable[..., Awaitable[object]], *args: object) -> Load:

@@ -187,11 +187,8 @@ class Queries:
         only_alerts: bool = False,
     ) -> list[Signal]:
         """List the newest signal of each watched ticker, best final score first."""
-        check_window(window)
         check_limit(limit)
-        settings = await self.settings()
-        benchmark = str(settings.values["benchmark"])
-        signals = await self.views.latest_signals(window, benchmark, settings.version)
+        signals = await self.current_signals(window)
         chosen = [
             s
             for s in signals
@@ -200,6 +197,13 @@ class Queries:
         ]
         chosen.sort(key=lambda s: (-(s.final_score or 0.0), s.ticker))
         return chosen[:limit]
+
+    async def current_signals(self, window: int) -> list[Signal]:
+        """List the stored signal of every watched ticker under the current settings."""
+        check_window(window)
+        settings = await self.settings()
+        benchmark = str(settings.values["benchmark"])
+        return await self.views.latest_signals(window, benchmark, settings.version)
 
     async def info(self, raw_ticker: str) -> SymbolInfo:
         """Gather the symbol, its thresholds, its newest fundamentals and signals."""

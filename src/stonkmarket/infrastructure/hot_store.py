@@ -17,7 +17,7 @@ import time
 import structlog
 from valkey.exceptions import ValkeyError
 
-from stonkmarket.application.hot_views import HotStoreStatus, Load
+from stonkmarket.application.hot_views import HotStoreStatus, Load, LoadMany
 from stonkmarket.infrastructure.valkey_client import open_valkey
 
 log = structlog.get_logger(__name__)
@@ -73,11 +73,11 @@ class InProcessHotStore:
 
         return await self._flights.run(f"{generation}:{key}", load_and_store)
 
-    async def refresh(self, key: str, load: Load) -> None:
+    async def refresh(self, load: LoadMany) -> None:
         generation = self._generation
-        body = await load()
+        copies = await load()
         if generation == self._generation:
-            self._copies[key] = body
+            self._copies.update(copies)
 
     async def views_changed(self) -> None:
         self._generation += 1
@@ -202,9 +202,9 @@ class ValkeyHotStore:
         return None
 
     async def _store_copy(self, valkey_key: str, stamp: bytes, body: bytes) -> None:
-        await self.client.set(valkey_key, stamp + b"\n" + body, ex=self.ttl_seconds)
+        await self.client.set(valkey_key, _stamped(stamp, body), ex=self.ttl_seconds)
 
-    async def refresh(self, key: str, load: Load) -> None:
+    async def refresh(self, load: LoadMany) -> None:
         if self._is_down():
             return
         try:
@@ -213,9 +213,13 @@ class ValkeyHotStore:
         except (ValkeyError, OSError) as exc:
             self._went_down(exc)
             return
-        body = await load()
+        copies = await load()
         try:
-            await self._store_copy(f"{self.prefix}:{key}", stamp, body)
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key, body in copies.items():
+                    valkey_key = f"{self.prefix}:{key}"
+                    pipe.set(valkey_key, _stamped(stamp, body), ex=self.ttl_seconds)
+                await pipe.execute()
         except (ValkeyError, OSError) as exc:
             self._went_down(exc)
 
@@ -257,6 +261,11 @@ class ValkeyHotStore:
             log.warning("valkey_unavailable", error=str(exc))
         self._error = f"{type(exc).__name__}: {exc}"
         self._down_until = time.monotonic() + self.retry_seconds
+
+
+def _stamped(stamp: bytes, body: bytes) -> bytes:
+    """Return a copy as stored: its generation, a newline, then the body."""
+    return stamp + b"\n" + body
 
 
 def _unstamped(copy: bytes | None, stamp: bytes) -> bytes | None:
