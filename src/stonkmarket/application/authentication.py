@@ -27,7 +27,7 @@ def authenticate(
     """Return the account when the password matches; None for any failure.
 
     An unknown username and a wrong password both run one verify and return
-    None, so neither the result nor the time tells them apart. A hash made
+    None, so neither the result nor the time distinguishes them. A hash made
     with older parameters is replaced by one made with the current ones.
     """
     account = verified_account(store, hasher, username, password)

@@ -75,7 +75,7 @@ class InvalidRoleError(DomainError):
 
 
 class UsernameTakenError(DomainError):
-    """Raised when a username that an account holds is claimed by another."""
+    """Raised when another account claims a username that an account already has."""
 
 
 class LastAdminError(DomainError):

@@ -100,7 +100,7 @@ class ProjectionRunner:
         return applied
 
     async def _apply_batch(self, conn: AsyncConnection) -> int:
-        """Apply the batch after the position `conn` sees, inside its transaction."""
+        """Apply the next batch inside the transaction of `conn`."""
         start = await self._position(conn)
         batch = await asyncio.to_thread(self.store.events_after, start, self.batch_size)
         if not batch:
@@ -126,10 +126,10 @@ class ProjectionRunner:
     async def _apply(
         self, projection: Projection, event: Aggregate.Event, views: SqlViewChanges
     ) -> None:
-        """Apply one event; a bad event is logged and passed, never a standstill.
+        """Apply one event, logging and skipping an event that fails.
 
         Whatever the projection raises (a rule, a bug, a numeric warning
-        turned error) is recorded as a failure, and /api/health says
+        turned error) is recorded as a failure, and /api/health reports
         degraded. Database and connection errors still end the batch, so
         nothing half-written is kept and the batch is tried again.
         """
@@ -165,11 +165,10 @@ class ProjectionRunner:
                 await asyncio.sleep(poll_seconds)
 
     def stop(self) -> None:
-        """Ask `run_forever` to return after the step it is taking.
+        """Ask `run_forever` to return after its current step.
 
-        A cancelled task can miss its cancellation when a client library turns
-        it into an error of its own, which the idle hook then logs; the flag
-        ends the loop all the same.
+        A client library can turn a cancellation into an error of its own,
+        which the idle hook logs and passes. The flag ends the loop anyway.
         """
         self._stopping = True
 
@@ -216,9 +215,9 @@ class ProjectionRunner:
         """Empty every view and replay every event, all in one transaction.
 
         Readers see the old rows until the rebuilt ones are committed, never
-        an empty or half-filled view; other runners and writes waiting for
-        their views wait for the commit. `name` is "all" or a projection's
-        name; the projections read each other's rows, so naming one rebuilds
+        an empty or half-filled view. Other runners, and writes waiting for
+        their views, wait for the commit. `name` is "all" or a projection's
+        name. The projections read each other's rows, so naming one rebuilds
         them all.
         """
         known = sorted(p.name for p in self.projections)

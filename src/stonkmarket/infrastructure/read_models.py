@@ -165,17 +165,16 @@ class SqlReadModels:
     async def audit(self, audit_filter: AuditFilter, limit: int) -> list[AuditEntry]:
         """Configuration changes, newest first."""
         query = select(audit_log).order_by(audit_log.c.position.desc()).limit(limit)
-        wanted = audit_filter
-        if wanted.subject is not None:
-            query = query.where(audit_log.c.subject == wanted.subject)
-        if wanted.actor is not None:
-            query = query.where(audit_log.c.actor == wanted.actor)
-        if wanted.since is not None:
-            query = query.where(audit_log.c.at >= wanted.since)
-        if wanted.until is not None:
-            query = query.where(audit_log.c.at < wanted.until)
-        if wanted.before_position is not None:
-            query = query.where(audit_log.c.position < wanted.before_position)
+        if audit_filter.subject is not None:
+            query = query.where(audit_log.c.subject == audit_filter.subject)
+        if audit_filter.actor is not None:
+            query = query.where(audit_log.c.actor == audit_filter.actor)
+        if audit_filter.since is not None:
+            query = query.where(audit_log.c.at >= audit_filter.since)
+        if audit_filter.until is not None:
+            query = query.where(audit_log.c.at < audit_filter.until)
+        if audit_filter.before_position is not None:
+            query = query.where(audit_log.c.position < audit_filter.before_position)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [AuditEntry(**row._asdict()) for row in rows]

@@ -128,7 +128,7 @@ def handle_known_error(
 
 
 def _headers_of(error: Exception) -> dict[str, str]:
-    """Headers an error's status asks for: how to authenticate, when to retry."""
+    """Return the headers of an error's status: how to authenticate, when to retry."""
     if isinstance(error, InvalidTokenError):
         return {"WWW-Authenticate": 'Bearer realm="stonkmarket", error="invalid_token"'}
     if isinstance(error, NotAuthenticatedError):
@@ -210,7 +210,7 @@ def handle_http_error(
 def handle_database_error(
     request: Request[Any, Any, Any], error: Exception
 ) -> Response[ErrorBody]:
-    """Return 503 when the database does not answer; other database errors are 500."""
+    """Return 503 when the database is unavailable; other database errors are 500."""
     if isinstance(error, sqlalchemy.exc.DBAPIError) and isinstance(
         error, DATABASE_BUGS
     ):
@@ -220,7 +220,7 @@ def handle_database_error(
     )
     body = ErrorBody(
         error="DATABASE_UNAVAILABLE",
-        message="the database did not answer; nothing was changed, retry shortly",
+        message="the database is unavailable; nothing was changed, retry shortly",
         status=503,
         request_id=request_id_of(request),
     )

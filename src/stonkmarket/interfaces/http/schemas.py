@@ -72,7 +72,7 @@ class Recorded(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Health(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """`ok`, `degraded` (answering, with a part missing) or `unavailable`."""
+    """A status: `ok`, `degraded` (serving, with a part missing) or `unavailable`."""
 
     status: str
     database: str | None = None
