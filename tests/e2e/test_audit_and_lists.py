@@ -77,7 +77,7 @@ def test_symbol_changes_are_audited_with_before_and_after(client: Client) -> Non
     ]
 
 
-def test_audit_pages_follow_the_cursor_to_the_oldest_change(client: Client) -> None:
+def test_audit_cursor_reaches_oldest_change(client: Client) -> None:
     for ticker in ("A", "B", "C", "D", "E"):
         client.post("/api/symbols", json={"ticker": ticker})
 
@@ -96,7 +96,7 @@ def test_audit_pages_follow_the_cursor_to_the_oldest_change(client: Client) -> N
     ]
 
 
-def test_a_full_last_page_has_no_cursor(client: Client) -> None:
+def test_audit_full_last_page_has_no_cursor(client: Client) -> None:
     for ticker in ("A", "B"):
         client.post("/api/symbols", json={"ticker": ticker})
 

@@ -93,7 +93,7 @@ FORGERIES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 
 
 @pytest.mark.parametrize("forgery", sorted(FORGERIES))
-def test_a_forged_or_stale_token_gets_401(
+def test_forged_or_stale_token_gets_401(
     client: Client, container: Container, forgery: str
 ) -> None:
     changes, options = FORGERIES[forgery]
@@ -106,13 +106,13 @@ def test_a_forged_or_stale_token_gets_401(
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_a_token_without_a_signature_gets_401(client: Client) -> None:
+def test_unsigned_token_gets_401(client: Client) -> None:
     token = client.headers["Authorization"].removeprefix("Bearer ")
 
     assert _me(client, _unsigned(token)).status_code == 401
 
 
-def test_a_changed_payload_breaks_the_signature(client: Client) -> None:
+def test_changed_token_payload_gets_401(client: Client) -> None:
     token = client.headers["Authorization"].removeprefix("Bearer ")
     header, payload, signature = token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
@@ -124,7 +124,7 @@ def test_a_changed_payload_breaks_the_signature(client: Client) -> None:
     assert response.status_code == 401
 
 
-def test_a_token_5_s_past_expiry_is_still_accepted(
+def test_token_within_expiry_leeway_is_accepted(
     client: Client, container: Container
 ) -> None:
     expired = int(dt.datetime.now(dt.UTC).timestamp()) - 5
@@ -136,7 +136,7 @@ def test_a_token_5_s_past_expiry_is_still_accepted(
     assert response.json()["username"] == ADMIN_USER
 
 
-def test_a_logged_out_token_gets_401(client: Client) -> None:
+def test_logged_out_token_gets_401(client: Client) -> None:
     token = client.headers["Authorization"].removeprefix("Bearer ")
 
     assert client.post("/api/auth/logout").status_code == 204
@@ -145,7 +145,7 @@ def test_a_logged_out_token_gets_401(client: Client) -> None:
     assert "logged out" in _me(client, token).json()["message"]
 
 
-def test_logout_everywhere_revokes_every_older_token(client: Client) -> None:
+def test_logout_all_revokes_older_tokens(client: Client) -> None:
     first = client.headers["Authorization"].removeprefix("Bearer ")
     second = log_in(client)
 
@@ -156,7 +156,7 @@ def test_logout_everywhere_revokes_every_older_token(client: Client) -> None:
     assert _me(client, log_in(client)).status_code == 200
 
 
-def test_a_new_password_revokes_older_tokens_and_answers_with_a_new_one(
+def test_password_change_revokes_and_reissues_tokens(
     client: Client,
 ) -> None:
     old = client.headers["Authorization"].removeprefix("Bearer ")
@@ -170,22 +170,22 @@ def test_a_new_password_revokes_older_tokens_and_answers_with_a_new_one(
     assert _me(client, old).status_code == 401
     assert _me(client, changed.json()["access_token"]).status_code == 200
     with anonymously(client):
-        refused = client.post(
+        rejected = client.post(
             "/api/auth/login",
             json={"username": ADMIN_USER, "password": DEFAULT_ADMIN_PASS},
         )
-    assert refused.status_code == 401
+    assert rejected.status_code == 401
     log_in(client, ADMIN_USER, VIEWER_PASS)
 
 
-def test_a_wrong_current_password_changes_nothing(client: Client) -> None:
-    refused = client.put(
+def test_wrong_current_password_changes_nothing(client: Client) -> None:
+    rejected = client.put(
         "/api/auth/credentials",
         json={"current_password": "not the password", "new_password": VIEWER_PASS},
     )
 
-    assert refused.status_code == 403
-    assert refused.json()["details"]["field"] == "current_password"
+    assert rejected.status_code == 403
+    assert rejected.json()["details"]["field"] == "current_password"
     assert client.get("/api/auth/me").status_code == 200
 
 
@@ -198,36 +198,36 @@ def test_a_wrong_current_password_changes_nothing(client: Client) -> None:
         ("password1234", "common"),
     ],
 )
-def test_a_weak_new_password_is_refused_with_the_rule(
+def test_weak_new_password_rejected_with_rule(
     client: Client, new_password: str, rule: str
 ) -> None:
-    refused = client.put(
+    rejected = client.put(
         "/api/auth/credentials",
         json={"current_password": DEFAULT_ADMIN_PASS, "new_password": new_password},
     )
 
-    assert refused.status_code == 422
-    assert refused.json()["details"]["field"] == "new_password"
-    assert rule in refused.json()["message"]
+    assert rejected.status_code == 422
+    assert rejected.json()["details"]["field"] == "new_password"
+    assert rule in rejected.json()["message"]
 
 
-def test_a_password_equal_to_the_username_is_refused(client: Client) -> None:
+def test_password_equal_to_username_is_rejected(client: Client) -> None:
     client.post(
         "/api/users",
         json={"username": "longusername1", "password": VIEWER_PASS, "role": "viewer"},
     )
     log_in(client, "longusername1", VIEWER_PASS)
 
-    refused = client.put(
+    rejected = client.put(
         "/api/auth/credentials",
         json={"current_password": VIEWER_PASS, "new_password": "LongUserName1"},
     )
 
-    assert refused.status_code == 422
-    assert "username" in refused.json()["message"]
+    assert rejected.status_code == 422
+    assert "username" in rejected.json()["message"]
 
 
-def test_a_new_username_keeps_the_account_and_its_history(client: Client) -> None:
+def test_username_change_keeps_account_history(client: Client) -> None:
     renamed = client.put(
         "/api/auth/credentials",
         json={"current_password": DEFAULT_ADMIN_PASS, "new_username": "chief"},
@@ -249,7 +249,7 @@ def test_a_new_username_keeps_the_account_and_its_history(client: Client) -> Non
     assert any(a == "account_registered" for a, _, _ in actions)
 
 
-def test_no_audit_row_or_account_view_carries_a_password_or_hash(
+def test_audit_and_users_omit_passwords_and_hashes(
     client: Client,
 ) -> None:
     client.put(
@@ -265,7 +265,7 @@ def test_no_audit_row_or_account_view_carries_a_password_or_hash(
     assert DEFAULT_ADMIN_PASS not in everything
 
 
-def test_an_unknown_user_and_a_wrong_password_get_the_same_answer_and_work(
+def test_unknown_user_login_matches_wrong_password(
     client: Client, container: Container
 ) -> None:
     verified: list[str] = []
@@ -289,7 +289,7 @@ def test_an_unknown_user_and_a_wrong_password_get_the_same_answer_and_work(
     assert verified == ["whatever123", "wrong123"]
 
 
-def test_login_lines_name_the_user_and_never_the_password(client: Client) -> None:
+def test_login_logs_username_not_password(client: Client) -> None:
     with structlog.testing.capture_logs() as lines, anonymously(client):
         client.post(
             "/api/auth/login", json={"username": ADMIN_USER, "password": "wrong-pass"}
@@ -317,21 +317,21 @@ def _bad_logins(client: Client, count: int, **headers: str) -> list[int]:
     ]
 
 
-def test_the_eleventh_login_from_one_address_gets_429(
+def test_eleventh_login_from_address_gets_429(
     anonymous_client: Client,
 ) -> None:
     statuses = _bad_logins(anonymous_client, 11)
-    refused = anonymous_client.post(
+    rejected = anonymous_client.post(
         "/api/auth/login", json={"username": "another", "password": "x"}
     )
 
     assert statuses == [401] * 10 + [429]
-    assert int(refused.headers["retry-after"]) >= 1
-    assert refused.headers["ratelimit-limit"] == "10"
-    assert refused.headers["ratelimit-remaining"] == "0"
+    assert int(rejected.headers["retry-after"]) >= 1
+    assert rejected.headers["ratelimit-limit"] == "10"
+    assert rejected.headers["ratelimit-remaining"] == "0"
 
 
-def test_rotating_forwarded_for_from_an_untrusted_peer_keeps_one_bucket(
+def test_untrusted_forwarded_for_keeps_one_bucket(
     anonymous_client: Client,
 ) -> None:
     statuses = _bad_logins(anonymous_client, 11, x_forwarded_for="203.0.113.{i}")
@@ -339,7 +339,7 @@ def test_rotating_forwarded_for_from_an_untrusted_peer_keeps_one_bucket(
     assert statuses == [401] * 10 + [429]
 
 
-def test_anyone_reads_but_only_an_admin_writes(client: Client) -> None:
+def test_anyone_reads_only_admin_writes(client: Client) -> None:
     client.post(
         "/api/users",
         json={"username": "reader", "password": VIEWER_PASS, "role": "viewer"},
@@ -364,7 +364,7 @@ def test_anyone_reads_but_only_an_admin_writes(client: Client) -> None:
     assert viewer_users.status_code == 403
 
 
-def test_an_admin_promotes_a_viewer_who_may_then_write(client: Client) -> None:
+def test_promoted_viewer_may_write(client: Client) -> None:
     client.post(
         "/api/users",
         json={"username": "reader", "password": VIEWER_PASS, "role": "viewer"},
@@ -376,7 +376,7 @@ def test_an_admin_promotes_a_viewer_who_may_then_write(client: Client) -> None:
     assert client.post("/api/symbols", json={"ticker": "KO"}).status_code == 201
 
 
-def test_a_demotion_takes_effect_on_the_next_request(client: Client) -> None:
+def test_demotion_applies_on_next_request(client: Client) -> None:
     client.post(
         "/api/users",
         json={"username": "deputy", "password": VIEWER_PASS, "role": "admin"},
@@ -391,14 +391,14 @@ def test_a_demotion_takes_effect_on_the_next_request(client: Client) -> None:
     assert client.post("/api/symbols", json={"ticker": "KO"}).status_code == 403
 
 
-def test_a_taken_username_gets_409(client: Client) -> None:
+def test_taken_username_gets_409(client: Client) -> None:
     body = {"username": "reader", "password": VIEWER_PASS, "role": "viewer"}
 
     assert client.post("/api/users", json=body).status_code == 201
     assert client.post("/api/users", json=body).status_code == 409
 
 
-def test_the_login_cookie_is_httponly_strict_and_authenticates(
+def test_login_cookie_authenticates_with_strict_flags(
     client: Client,
 ) -> None:
     with anonymously(client):
@@ -420,7 +420,7 @@ def test_the_login_cookie_is_httponly_strict_and_authenticates(
     assert me.status_code == 200
 
 
-def test_a_basic_authorization_header_is_refused(client: Client) -> None:
+def test_basic_authorization_header_gets_401(client: Client) -> None:
     with anonymously(client):
         response = client.get(
             "/api/auth/me", headers={"Authorization": "Basic YWRtaW46YWRtaW4="}
@@ -429,11 +429,12 @@ def test_a_basic_authorization_header_is_refused(client: Client) -> None:
     assert response.status_code == 401
 
 
-def test_two_concurrent_password_changes_give_one_success_and_one_409(
+def test_concurrent_password_changes_get_one_409(
     container: Container,
 ) -> None:
     """Both requests hash their new password before either saves, so both
-    changes start from the same account version; the event store takes one."""
+    changes start from the same account version. The event store appends only
+    one of them, and the other request gets 409."""
     both_hashing = threading.Barrier(2, timeout=10)
 
     class HashTogether(Argon2PasswordHasher):
@@ -487,16 +488,16 @@ def private_client(tmp_path: Path) -> Iterator[Client]:
         yield client
 
 
-def test_with_public_reads_off_reading_needs_a_token(private_client: Client) -> None:
-    refused = private_client.get("/api/dips/ranking")
+def test_private_reads_need_token(private_client: Client) -> None:
+    rejected = private_client.get("/api/dips/ranking")
     log_in(private_client)
 
-    assert refused.status_code == 401
+    assert rejected.status_code == 401
     assert private_client.get("/api/dips/ranking").status_code == 200
     assert private_client.get("/api/health").status_code == 200
 
 
-def test_the_first_admin_is_not_reset_on_restart(tmp_path: Path) -> None:
+def test_first_admin_not_reset_on_restart(tmp_path: Path) -> None:
     config = Config(data_dir=tmp_path)
     with TestClient(app=create_app(build(config))) as client:
         log_in(client)
@@ -516,7 +517,7 @@ def test_the_first_admin_is_not_reset_on_restart(tmp_path: Path) -> None:
     assert [a["username"] for a in accounts] == [ADMIN_USER]
 
 
-def test_requests_with_a_bad_token_use_up_the_address_limit(tmp_path: Path) -> None:
+def test_bad_token_requests_use_up_rate_limit(tmp_path: Path) -> None:
     config = Config(data_dir=tmp_path, security=SecurityConfig(rate_limit_requests=5))
     with TestClient(app=create_app(build(config))) as client:
         statuses = [
@@ -529,27 +530,27 @@ def test_requests_with_a_bad_token_use_up_the_address_limit(tmp_path: Path) -> N
     assert statuses == [401] * 5 + [429]
 
 
-def test_a_credentials_change_that_changes_nothing_is_refused(client: Client) -> None:
+def test_empty_credentials_change_is_rejected(client: Client) -> None:
     token = client.headers["Authorization"].removeprefix("Bearer ")
 
-    refused = client.put(
+    rejected = client.put(
         "/api/auth/credentials", json={"current_password": DEFAULT_ADMIN_PASS}
     )
 
-    assert refused.status_code == 400
-    assert refused.json()["details"]["field"] == "new_password"
+    assert rejected.status_code == 400
+    assert rejected.json()["details"]["field"] == "new_password"
     assert _me(client, token).status_code == 200
 
 
-def test_a_logout_is_kept_through_a_restart_and_audited(tmp_path: Path) -> None:
+def test_logout_survives_restart_and_is_audited(tmp_path: Path) -> None:
     config = Config(data_dir=tmp_path)
     with TestClient(app=create_app(build(config))) as client:
         token = log_in(client)
         assert client.post("/api/auth/logout").status_code == 204
     with TestClient(app=create_app(build(config))) as client:
-        refused = _me(client, token)
+        rejected = _me(client, token)
         log_in(client)
         audit = client.get("/api/audit", params={"subject": "account:admin"}).json()
 
-    assert refused.status_code == 401
+    assert rejected.status_code == 401
     assert [e["action"] for e in audit["entries"]][:1] == ["logged_out"]

@@ -58,9 +58,7 @@ def _watch_acme(client: Client) -> None:
 
 
 @pytest.mark.parametrize("path", CACHED_PATHS)
-def test_a_matching_if_none_match_gets_304_without_a_body(
-    any_client: Client, path: str
-) -> None:
+def test_matching_if_none_match_gets_304(any_client: Client, path: str) -> None:
     _watch_acme(any_client)
 
     first = any_client.get(path)
@@ -73,7 +71,7 @@ def test_a_matching_if_none_match_gets_304_without_a_body(
     assert again.headers["etag"] == first.headers["etag"]
 
 
-def test_new_prices_change_the_ranking_and_its_etag(any_client: Client) -> None:
+def test_new_prices_change_ranking_etag(any_client: Client) -> None:
     _watch_acme(any_client)
     before = any_client.get("/api/dips/ranking")
 
@@ -89,7 +87,7 @@ def test_new_prices_change_the_ranking_and_its_etag(any_client: Client) -> None:
     assert after.headers["etag"] != before.headers["etag"]
 
 
-def test_a_removed_symbol_leaves_the_hot_ranking_at_once(any_client: Client) -> None:
+def test_removed_symbol_leaves_hot_ranking(any_client: Client) -> None:
     _watch_acme(any_client)
     assert [row["ticker"] for row in any_client.get("/api/dips/ranking").json()] == [
         "ACME"
@@ -100,7 +98,7 @@ def test_a_removed_symbol_leaves_the_hot_ranking_at_once(any_client: Client) -> 
     assert any_client.get("/api/dips/ranking").json() == []
 
 
-def test_the_hot_signal_equals_the_signal_computed_for_its_date(
+def test_hot_signal_matches_computed_signal(
     any_client: Client,
 ) -> None:
     _watch_acme(any_client)
@@ -111,3 +109,28 @@ def test_the_hot_signal_equals_the_signal_computed_for_its_date(
     ).json()
 
     assert hot == computed
+
+
+def test_refresh_stores_every_watched_signal_and_chart(tmp_path: Path) -> None:
+    """After a refresh, reads find their copies without loading anything."""
+    container = build(Config(data_dir=tmp_path))
+    keys = ["ranking:365", "signal:ACME:30", "signal:ACME:365", "chart:ACME:365"]
+
+    async def not_loaded() -> bytes:
+        raise AssertionError("the copy should have been stored by the refresh")
+
+    async def refresh_then_read() -> list[bytes]:
+        await container.hot.refresh()
+        return [await container.hot_store.read(key, not_loaded) for key in keys]
+
+    with TestClient(app=create_app(container, run_projections=False)) as client:
+        log_in(client)
+        _watch_acme(client)
+        ranking, signal_30, signal_365, chart = client.blocking_portal.call(
+            refresh_then_read
+        )
+
+    assert msgspec.json.decode(ranking)[0]["ticker"] == "ACME"
+    assert msgspec.json.decode(signal_30)["window"] == 30
+    assert msgspec.json.decode(signal_365)["dip_stock"] == pytest.approx(0.25)
+    assert len(msgspec.json.decode(chart)["points"]) == 3

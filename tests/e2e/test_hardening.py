@@ -31,7 +31,7 @@ def production_client(tmp_path: Path) -> Iterator[Client]:
         yield client
 
 
-def test_every_answer_forbids_sniffing_framing_and_referrers(
+def test_every_response_sets_security_headers(
     production_client: Client,
 ) -> None:
     for path in ("/api/dips/ranking", "/api/symbols/NOPE", "/api/no-such-route"):
@@ -50,7 +50,7 @@ def test_development_sends_no_hsts(client: Client) -> None:
     assert "strict-transport-security" not in client.get("/api/health").headers
 
 
-def test_the_docs_page_may_load_swagger_from_its_cdn(production_client: Client) -> None:
+def test_docs_page_allows_swagger_cdn(production_client: Client) -> None:
     page = production_client.get("/api/docs", follow_redirects=True)
 
     policy = page.headers["content-security-policy"]
@@ -59,12 +59,12 @@ def test_the_docs_page_may_load_swagger_from_its_cdn(production_client: Client) 
     assert "cdn.jsdelivr.net/npm/swagger-ui-dist" in page.text
 
 
-def test_cors_answers_the_configured_origin_only(production_client: Client) -> None:
+def test_cors_allows_configured_origin_only(production_client: Client) -> None:
     allowed = production_client.options(
         "/api/dips/ranking",
         headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"},
     )
-    refused = production_client.options(
+    rejected = production_client.options(
         "/api/dips/ranking",
         headers={
             "Origin": "https://evil.example.com",
@@ -76,17 +76,17 @@ def test_cors_answers_the_configured_origin_only(production_client: Client) -> N
     )
 
     assert allowed.headers["access-control-allow-origin"] == ORIGIN
-    assert "access-control-allow-origin" not in refused.headers
+    assert "access-control-allow-origin" not in rejected.headers
     assert "access-control-allow-origin" not in simple.headers
 
 
-def test_without_configured_origins_no_cors_header_is_sent(client: Client) -> None:
+def test_cors_off_without_configured_origins(client: Client) -> None:
     response = client.get("/api/dips/ranking", headers={"Origin": ORIGIN})
 
     assert "access-control-allow-origin" not in response.headers
 
 
-def test_a_body_over_the_limit_is_refused_with_413(client: Client) -> None:
+def test_oversized_body_gets_413(client: Client) -> None:
     response = client.post(
         "/api/symbols",
         content=b"{" + b" " * MAX_BODY_BYTES + b"}",

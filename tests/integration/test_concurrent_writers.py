@@ -339,9 +339,10 @@ def test_tailing_runner_skips_no_position(postgres_url: str, tmp_path: Path) -> 
     assert in_order == list(range(1, head + 1))
     # The writers' events interleave, so their inserts really raced.
     assert switches >= 20
-    # The runner read at the head while the writers wrote, where a skip
-    # happens; on a loaded machine it trails more often, so a count, not a
-    # share, says the race was tested.
+    # Some samples must find the runner at the head while the writers wrote,
+    # because only there can it skip a position. On a loaded machine the
+    # runner trails more often, so the check counts such samples instead of
+    # requiring a share of them.
     lags = [lag for _, lag in outcome["samples"]]
     assert lags.count(0) >= 10
     assert outcome["audited"] == list(range(1, head + 1))

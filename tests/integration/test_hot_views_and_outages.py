@@ -60,7 +60,7 @@ class StatementCount:
         self.statements.append(statement)
 
 
-def test_200_concurrent_requests_for_a_cold_ranking_make_one_query(
+def test_cold_ranking_burst_makes_one_query(
     postgres_url: str, valkey_url: str, tmp_path: Path
 ) -> None:
     config = Config(
@@ -71,7 +71,7 @@ def test_200_concurrent_requests_for_a_cold_ranking_make_one_query(
     )
     asyncio.run(_load_and_project(build(config)))
     # The API projects nothing in the background, so every statement counted
-    # below is one that a request made; no copy has been made yet.
+    # below comes from a request. No hot copy of the ranking exists yet.
     container = build(config)
 
     async def burst() -> tuple[list[Any], list[str]]:
@@ -92,8 +92,8 @@ def test_200_concurrent_requests_for_a_cold_ranking_make_one_query(
     assert "dip_states" in statements[0]
 
 
-def test_two_processes_missing_one_key_together_load_it_once(valkey_url: str) -> None:
-    """Two stores stand for two API processes: each has its own in-process wait."""
+def test_two_processes_load_missing_key_once(valkey_url: str) -> None:
+    """Each of the two stores models one API process with its own in-process wait."""
     calls = 0
 
     async def slow_load() -> bytes:
@@ -121,11 +121,11 @@ def test_two_processes_missing_one_key_together_load_it_once(valkey_url: str) ->
     assert bodies == [b'["ranked"]'] * 200
 
 
-def test_a_lock_that_outlived_its_owner_is_not_released_by_it(
+def test_expired_lock_not_released_by_old_owner(
     valkey_url: str,
 ) -> None:
-    """A load slower than the lock: a second loader takes over, the first cannot
-    then delete the second's lock."""
+    """When a load outlasts its lock, a second loader takes the lock, and the
+    first loader must not delete the second loader's lock when it finishes."""
 
     async def race() -> tuple[int, bytes | None]:
         store = ValkeyHotStore(valkey_url, lock_seconds=0.1)
@@ -138,10 +138,10 @@ def test_a_lock_that_outlived_its_owner_is_not_released_by_it(
             await asyncio.sleep(0.3)
             return b"slow"
 
-        held = asyncio.create_task(store.read("k", slow))
+        first = asyncio.create_task(store.read("k", slow))
         await asyncio.sleep(0.15)  # the first lock has expired
         second = asyncio.create_task(other.read("k", slow))
-        await held
+        await first
         lock_after_first_finished = await other.client.get("stonkmarket:hot:k:lock:0")
         await second
         await store.close()
@@ -184,12 +184,13 @@ def own_valkey(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     process.wait()
 
 
-def test_with_valkey_stopped_reads_answer_from_postgres_and_health_degrades(
+def test_valkey_outage_falls_back_to_postgres(
     postgres_url: str,
     tmp_path: Path,
     own_valkey: tuple[str, subprocess.Popen[bytes]],
 ) -> None:
-    """Reads and writes go on against PostgreSQL, and reads see the writes."""
+    """Reads and writes fall back to PostgreSQL, reads return the new writes, and
+    health reports degraded."""
     url, server = own_valkey
     config = Config(
         data_dir=tmp_path,
@@ -245,11 +246,11 @@ def _read_until(client: TestClient[Any], done: Any) -> Any:
         time.sleep(0.1)
 
 
-def test_a_change_made_while_valkey_was_paused_is_not_hidden_by_an_old_copy(
+def test_change_during_valkey_pause_is_visible(
     postgres_url: str, valkey_url: str, tmp_path: Path
 ) -> None:
-    """Valkey keeps its copies through a pause; the first read after it must
-    still see the write made during the pause, which lives in PostgreSQL."""
+    """Valkey keeps its copies through a pause, so reads during and after the
+    pause must still return the write made in it, which is stored in PostgreSQL."""
     config = Config(
         data_dir=tmp_path,
         database_url=postgres_url,
@@ -285,7 +286,7 @@ def test_a_change_made_while_valkey_was_paused_is_not_hidden_by_an_old_copy(
     )
 
 
-def test_health_is_503_while_the_database_is_gone_and_reads_fail_cleanly(
+def test_database_outage_returns_503(
     postgres_url: str, valkey_url: str, tmp_path: Path
 ) -> None:
     config = Config(

@@ -63,7 +63,7 @@ def test_two_runners_apply_each_event_once(postgres_url: str, tmp_path: Path) ->
     assert raced == clean
 
 
-def test_readers_see_the_old_views_until_a_rebuild_commits(
+def test_rebuild_keeps_old_views_until_commit(
     postgres_url: str, tmp_path: Path
 ) -> None:
     container = build(Config(data_dir=tmp_path / "a", database_url=postgres_url))

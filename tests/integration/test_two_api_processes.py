@@ -1,7 +1,7 @@
 """Two API processes on one PostgreSQL database and one Valkey, as in production.
 
-Each process runs its own projector; the advisory lock lets one apply a batch
-at a time while the other waits, and both answer every read the same.
+Each process runs its own projector. The advisory lock lets one apply a batch
+at a time while the other waits, and both return the same body for every read.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ READS = [
     "/api/projections",
 ]
 
-# Holders of the runner's advisory lock in this test's database (other tests'
-# databases have their own); a bigint key is split in two halves.
+# Lists the holders of the runner's advisory lock in this test's database only,
+# because other tests use databases of their own. pg_locks shows a bigint key
+# with its high half in classid and its low half in objid.
 LOCK_HOLDERS = """
 SELECT pid, granted FROM pg_locks
 WHERE locktype = 'advisory'
@@ -138,7 +139,7 @@ class LockWatch:
                 time.sleep(0.002)
 
 
-def test_two_api_processes_project_in_turn_and_answer_the_same(
+def test_api_processes_take_turns_and_agree(
     two_apis: list[str], postgres_url: str
 ) -> None:
     first, second = two_apis
@@ -165,19 +166,19 @@ def test_two_api_processes_project_in_turn_and_answer_the_same(
             f"{second}/api/dipfinder/config", json={"min_dip_abs": 0.08}, headers=auth
         )
 
-    answers = {
+    bodies = {
         url: [httpx.get(url + path, headers=auth).content for path in READS]
         for url in two_apis
     }
 
     granted = [sum(1 for _, ok in sample if ok) for sample in watch.samples]
-    assert max(granted) == 1  # the lock was seen held, never by two at once
-    assert answers[first] == answers[second]
-    assert b'"lag":0' in answers[first][-1]
-    assert b'"min_dip_abs":0.08' in answers[first][READS.index("/api/dipfinder/config")]
+    assert max(granted) == 1  # at least one sample saw a holder, none saw two
+    assert bodies[first] == bodies[second]
+    assert b'"lag":0' in bodies[first][-1]
+    assert b'"min_dip_abs":0.08' in bodies[first][READS.index("/api/dipfinder/config")]
 
 
-def test_while_the_lock_is_held_both_projectors_wait_and_then_one_applies(
+def test_projectors_wait_for_lock_then_apply(
     two_apis: list[str], postgres_url: str
 ) -> None:
     first, second = two_apis
@@ -202,21 +203,21 @@ def test_while_the_lock_is_held_both_projectors_wait_and_then_one_applies(
             rows = holder.execute(LOCK_HOLDERS, {"key": RUNNER_LOCK}).fetchall()
             waiting = [(pid, granted) for pid, granted in rows if not granted]
             time.sleep(0.05)
-        symbols_while_held = httpx.get(f"{second}/api/symbols").json()
+        symbols_while_locked = httpx.get(f"{second}/api/symbols").json()
         holder.rollback()  # releases the lock
     writer.join()
 
     assert len(waiting) == 2  # one projector of each process
-    assert symbols_while_held == []
+    assert symbols_while_locked == []
     assert outcome[0].status_code == 201
     assert [s["ticker"] for s in httpx.get(f"{second}/api/symbols").json()] == ["KO"]
 
 
-def test_a_served_api_ignores_forwarded_for_from_an_untrusted_peer(
+def test_served_api_ignores_untrusted_forwarded_for(
     two_apis: list[str],
 ) -> None:
-    """The server itself must not believe the header either (uvicorn would,
-    from a local peer, by default)."""
+    """The server must not trust the header either, although uvicorn trusts it
+    from a local peer by default."""
     first, second = two_apis
     statuses = [
         httpx.post(

@@ -85,7 +85,7 @@ def test_upper_case_username_is_lowered(username: str) -> None:
 
 
 @pytest.mark.parametrize("raw", ["...", "-x-", "_ab", "ab.", ".a."])
-def test_username_must_start_and_end_with_a_letter_or_digit(raw: str) -> None:
+def test_username_with_edge_punctuation_is_rejected(raw: str) -> None:
     with pytest.raises(InvalidUsernameError):
         normalise_username(raw)
 

@@ -8,7 +8,7 @@ from stonkmarket.infrastructure.hot_store import InProcessHotStore
 
 
 class CountingLoad:
-    """A load that counts its calls and can be held open until released."""
+    """Load function that counts its calls and blocks until `release` is set."""
 
     def __init__(self, body: bytes) -> None:
         self.body = body
@@ -22,7 +22,7 @@ class CountingLoad:
         return self.body
 
 
-def test_a_burst_of_misses_on_one_key_loads_once() -> None:
+def test_burst_of_misses_loads_once() -> None:
     async def burst() -> tuple[list[bytes], int]:
         store = InProcessHotStore()
         load = CountingLoad(b"[1]")
@@ -37,7 +37,7 @@ def test_a_burst_of_misses_on_one_key_loads_once() -> None:
     assert bodies == [b"[1]"] * 200
 
 
-def test_a_kept_copy_is_read_without_loading_until_the_views_change() -> None:
+def test_cached_copy_reused_until_views_change() -> None:
     async def reads() -> list[int]:
         store = InProcessHotStore()
         load = CountingLoad(b"{}")
@@ -52,7 +52,7 @@ def test_a_kept_copy_is_read_without_loading_until_the_views_change() -> None:
     assert asyncio.run(reads()) == [1, 1, 2, 2]
 
 
-def test_a_load_begun_before_a_change_is_returned_but_not_kept() -> None:
+def test_load_started_before_change_not_cached() -> None:
     async def race() -> tuple[bytes, bytes]:
         store = InProcessHotStore()
         old = CountingLoad(b"old")
@@ -68,7 +68,7 @@ def test_a_load_begun_before_a_change_is_returned_but_not_kept() -> None:
     assert asyncio.run(race()) == (b"old", b"new")
 
 
-def test_a_failed_load_reaches_every_waiter_and_is_not_kept() -> None:
+def test_failed_load_is_raised_and_not_cached() -> None:
     async def failing() -> bytes:
         await asyncio.sleep(0.01)
         raise LookupError("no prices recorded for ZZZ")

@@ -1,4 +1,4 @@
-"""Security settings: production refuses weak secrets; bad values name the variable."""
+"""Security settings: production rejects weak secrets, and errors name the variable."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from stonkmarket.infrastructure.config import ConfigError, load_config
 STRONG = {"JWT_SECRET": "k" * 32, "ADMIN_PASS": "correct horse battery staple"}
 
 
-def test_production_starts_with_a_32_byte_secret_and_its_own_password() -> None:
+def test_production_accepts_strong_secret_and_password() -> None:
     config = load_config({"ENVIRONMENT": "production", **STRONG})
 
     assert config.security.is_production
@@ -27,19 +27,19 @@ def test_production_starts_with_a_32_byte_secret_and_its_own_password() -> None:
         ({"ADMIN_PASS": "stonkmarket-admin"}, "ADMIN_PASS must be set"),
     ],
 )
-def test_production_refuses_a_weak_secret_or_the_default_password(
+def test_production_rejects_weak_secret_or_default_password(
     changes: dict[str, str], message: str
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config({"ENVIRONMENT": "production", **STRONG, **changes})
 
 
-def test_the_refusal_says_how_to_generate_a_secret() -> None:
+def test_secret_error_shows_how_to_generate_one() -> None:
     with pytest.raises(ConfigError, match=r"secrets\.token_urlsafe"):
         load_config({"ENVIRONMENT": "production"})
 
 
-def test_development_runs_on_the_defaults() -> None:
+def test_development_uses_defaults() -> None:
     security = load_config({}).security
 
     assert (security.environment, security.jwt_secret) == ("development", None)
@@ -62,7 +62,7 @@ def test_development_runs_on_the_defaults() -> None:
         ("CORS_ALLOWED_ORIGINS", "https://a.example/x", "CORS_ALLOWED_ORIGINS"),
     ],
 )
-def test_an_unusable_value_is_refused_with_the_variable_named(
+def test_invalid_value_error_names_variable(
     name: str, value: str, message: str
 ) -> None:
     with pytest.raises(ConfigError, match=message):

@@ -1,4 +1,4 @@
-"""Entity tags: If-None-Match compared weakly, as RFC 9110 asks."""
+"""Entity tags: If-None-Match compared weakly, as RFC 9110 requires."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from stonkmarket.application.hot_views import etag_of
 from stonkmarket.interfaces.http.caching import etag_matches
 
 
-def test_an_entity_tag_is_a_quoted_digest_that_changes_with_the_body() -> None:
+def test_etag_is_quoted_body_digest() -> None:
     tag = etag_of(b"[]")
-    assert tag.startswith('"') and tag.endswith('"') and len(tag) == 34
+    assert tag.startswith('"')
+    assert tag.endswith('"')
+    assert len(tag) == 34
     assert etag_of(b"[]") == tag
     assert etag_of(b"[ ]") != tag
 
