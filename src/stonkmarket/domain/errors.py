@@ -12,7 +12,12 @@ DomainError
  ├── WeakPasswordError          a new password breaks a password rule
  ├── InvalidRoleError           a role is neither viewer nor admin
  ├── UsernameTakenError         a username held by one account was claimed again
- └── LastAdminError             a change would leave no admin account
+ ├── LastAdminError             a change would leave no admin account
+ ├── InvalidCronError           a cron expression is unreadable or never fires
+ ├── InvalidTimezoneError       a timezone is not an IANA name
+ ├── UnknownJobError            a job name is not one the product runs
+ ├── OnDemandJobError           a schedule was given to an on-demand job
+ └── RunStateError              a job run was asked for a step out of order
 """
 
 from __future__ import annotations
@@ -80,3 +85,23 @@ class UsernameTakenError(DomainError):
 
 class LastAdminError(DomainError):
     """Raised when a change would take away the role of the last admin account."""
+
+
+class InvalidCronError(DomainError):
+    """Raised when a cron expression is unreadable or never fires."""
+
+
+class InvalidTimezoneError(DomainError):
+    """Raised when a timezone is not an IANA timezone name."""
+
+
+class UnknownJobError(DomainError):
+    """Raised when a job name is not one of the jobs the product runs."""
+
+
+class OnDemandJobError(DomainError):
+    """Raised when a schedule is given to a job that only runs on demand."""
+
+
+class RunStateError(DomainError):
+    """Raised when a job run is asked for a step its state does not allow."""
