@@ -9,6 +9,8 @@ from eventsourcing.domain import Aggregate
 from stonkmarket.application.view_changes import ViewChanges
 from stonkmarket.application.views import AuditEntry
 from stonkmarket.domain.account import Account
+from stonkmarket.domain.job_runs import JobRun
+from stonkmarket.domain.jobs import Job
 from stonkmarket.domain.settings import DipFinderSettings
 from stonkmarket.domain.symbol import Symbol
 from stonkmarket.domain.token_logout import TokenLogout
@@ -55,6 +57,8 @@ class AuditProjection:
             )
         if isinstance(event, ACCOUNT_EVENTS):
             return _account_change(event)
+        if isinstance(event, JOB_EVENTS):
+            return await _job_change(event, views)
         if isinstance(event, TokenLogout.LoggedOut):
             after = {"expires_at": event.expires_at.isoformat()}
             return f"account:{event.username}", "logged_out", None, after
@@ -87,6 +91,32 @@ ACCOUNT_EVENTS = (
     Account.RoleChanged,
     Account.TokensRevoked,
 )
+
+
+JOB_EVENTS = (Job.ScheduleChanged, Job.Enabled, Job.Disabled, JobRun.Requested)
+
+
+async def _job_change(event: Aggregate.Event, views: ViewChanges) -> AuditChange | None:
+    """Return the audit row of a schedule change, a switch, or a manual run."""
+    if isinstance(event, JobRun.Requested):
+        if event.tick is not None:
+            return None
+        after = {"run_id": str(event.originator_id), "params": dict(event.params)}
+        return f"job:{event.job}", "run_requested", None, after
+    assert isinstance(event, Job.ScheduleChanged | Job.Enabled | Job.Disabled)
+    subject = f"job:{event.name}"
+    if isinstance(event, Job.ScheduleChanged):
+        known = await views.job_row(event.name)
+        before = None if known is None else _schedule(known.cron, known.timezone)
+        after = _schedule(event.cron, event.timezone)
+        return subject, "schedule_changed", before, after
+    enabled = isinstance(event, Job.Enabled)
+    action = "job_enabled" if enabled else "job_disabled"
+    return subject, action, {"enabled": not enabled}, {"enabled": enabled}
+
+
+def _schedule(cron: str | None, timezone: str | None) -> dict[str, Any]:
+    return {"cron": cron, "timezone": timezone}
 
 
 def _thresholds(min_dip_pct: float | None, min_days: int | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ ApplicationError
  │    └── SourceRateLimitedError  the source keeps refusing for too many requests
  ├── ProjectionTimeoutError the read models did not catch up in time
  ├── InvalidQueryError      a query parameter cannot be read
+ ├── InvalidParamsError     a job was asked to work on something it cannot
  ├── WrongPasswordError     the current password given does not match
  └── OwnRoleChangeError     an account requested a change of its own role
 """
@@ -56,6 +57,10 @@ class ProjectionTimeoutError(ApplicationError):
 
 class InvalidQueryError(ApplicationError):
     """Raised when a query parameter, such as a page cursor, cannot be read."""
+
+
+class InvalidParamsError(ApplicationError):
+    """Raised when a run is requested with parameters its job does not accept."""
 
 
 class WrongPasswordError(ApplicationError):

@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 
 from stonkmarket.application.accounts_projection import AccountsProjection
 from stonkmarket.application.audit_projection import AuditProjection
+from stonkmarket.application.jobs_projection import JobsProjection
 from stonkmarket.application.signals import (
     build_signal,
     thresholds_for,
@@ -236,4 +237,5 @@ def all_projections() -> list[Projection]:
         SignalsProjection(),
         DipHistoryProjection(),
         AccountsProjection(),
+        JobsProjection(),
     ]

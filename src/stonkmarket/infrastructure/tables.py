@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Float,
+    Index,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -192,6 +193,53 @@ revoked_tokens = Table(
     Column("logged_out_at", UtcDateTime, nullable=False),
 )
 
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("description", String(200), nullable=False),
+    # Null for a job that runs only on demand.
+    Column("cron", String(120), nullable=True),
+    Column("timezone", String(64), nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("run_id", Uuid, primary_key=True),
+    Column("job", String(40), nullable=False),
+    Column("trigger", String(10), nullable=False),
+    Column("tick", UtcDateTime, nullable=True),
+    Column("status", String(10), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("correlation_id", String(64), nullable=True),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("duration_ms", BigInteger, nullable=True),
+    Column("worker", String(120), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("summary", JSON, nullable=True),
+    # Position of the Requested event: the order of runs and the page cursor.
+    Column("position", BigInteger, nullable=False, unique=True),
+    Index("ix_job_runs_job_position", "job", "position"),
+)
+
+job_logs = Table(
+    "job_logs",
+    metadata,
+    Column("run_id", Uuid, primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("level", String(10), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("details", JSON, nullable=True),
+)
+
 projection_tracking = Table(
     "projection_tracking",
     metadata,
@@ -211,4 +259,7 @@ VIEW_TABLES = (
     audit_log,
     accounts,
     revoked_tokens,
+    jobs,
+    job_runs,
+    job_logs,
 )

@@ -20,6 +20,7 @@ from stonkmarket.application.views import (
 )
 from stonkmarket.domain.adjustment import CleanSeries
 from stonkmarket.domain.episodes import EpisodeEvent
+from stonkmarket.infrastructure.sql_jobs import SqlJobChanges
 from stonkmarket.infrastructure.sql_views import (
     VIEW_COLUMNS,
     select_account_by_id,
@@ -49,7 +50,7 @@ SIGNAL_LIFETIME = dt.timedelta(days=7)
 ALERT_RAISED = "ALERT_RAISED"
 
 
-class SqlViewChanges:
+class SqlViewChanges(SqlJobChanges):
     """The read models inside one transaction of the projection runner."""
 
     def __init__(self, conn: AsyncConnection) -> None:
