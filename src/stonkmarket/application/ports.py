@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Protocol
+from uuid import UUID
 
 from stonkmarket.domain.prices import PriceBatch
 
@@ -46,4 +47,12 @@ class PasswordHasher(Protocol):
 
     def needs_rehash(self, password_hash: str) -> bool:
         """Return True when the hash was made with other than the current parameters."""
+        ...
+
+
+class RunQueue(Protocol):
+    """Hands requested job runs to the workers."""
+
+    async def enqueue(self, run_id: UUID) -> None:
+        """Queue the run `run_id`; a worker performs it once."""
         ...

@@ -31,6 +31,8 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None = None
     valkey_url: str | None = None
     security: SecurityConfig = SecurityConfig()
+    price_source: str = "yfinance"
+    source_calls_per_second: float = 1.0
 
     @property
     def uses_postgres(self) -> bool:
@@ -66,6 +68,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     valkey_url = env.get("VALKEY_URL") or None
     if valkey_url is not None:
         _check_valkey_url(valkey_url)
+    price_source = env.get("PRICE_SOURCE") or "yfinance"
+    if price_source not in PRICE_SOURCES:
+        raise ConfigError(
+            f"PRICE_SOURCE must be yfinance or sample, got {price_source!r}"
+        )
+    calls_per_second = _positive_number(env, "SOURCE_CALLS_PER_SECOND", "1")
     try:
         security = load_security(env)
     except SecurityConfigError as exc:
@@ -78,7 +86,23 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         host=env.get("HOST", "127.0.0.1"),
         port=int(port_text),
         log_format=log_format,
+        price_source=price_source,
+        source_calls_per_second=calls_per_second,
     )
+
+
+PRICE_SOURCES = ("yfinance", "sample")
+
+
+def _positive_number(env: Mapping[str, str], name: str, default: str) -> float:
+    text = env.get(name) or default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.01 <= value <= 1000:
+        raise ConfigError(f"{name} must be a number from 0.01 to 1000, got {text!r}")
+    return value
 
 
 def _check_database_url(url: str) -> None:

@@ -15,7 +15,10 @@ from stonkmarket.application.authentication import ensure_first_admin
 from stonkmarket.application.commands import Command, Receipt
 from stonkmarket.application.event_store import EventStore
 from stonkmarket.application.hot_views import HotStore, HotViews
-from stonkmarket.application.ports import PasswordHasher
+from stonkmarket.application.job_commands import RequestRun, RunReceipt
+from stonkmarket.application.job_handlers import register_default_jobs, request_run
+from stonkmarket.application.job_queries import JobQueries
+from stonkmarket.application.ports import PasswordHasher, RunQueue
 from stonkmarket.application.projections import all_projections
 from stonkmarket.application.queries import Queries
 from stonkmarket.application.rate_limits import RateLimiter
@@ -35,6 +38,7 @@ from stonkmarket.infrastructure.rate_limiter import (
     ValkeyRateLimiter,
 )
 from stonkmarket.infrastructure.read_models import SqlReadModels
+from stonkmarket.infrastructure.sql_jobs import SqlJobReadModels
 
 C = TypeVar("C", bound=Command)
 R = TypeVar("R", bound=Receipt)
@@ -56,6 +60,10 @@ class Container:
         )
         self.hot = HotViews(self.queries, self.hot_store)
         self.accounts = AccountQueries(read_models)
+        self.jobs = JobQueries(SqlJobReadModels(self.engine))
+        # Set by the process's job runtime; runs requested before it exists
+        # stay requested until a scheduler's sweep hands them out.
+        self.run_queue: RunQueue | None = None
         self.hasher: PasswordHasher = Argon2PasswordHasher()
         self.tokens = JwtTokens(
             jwt_secret(config),
@@ -93,6 +101,19 @@ class Container:
         )
         if created:
             await self.runner.wait_for(await asyncio.to_thread(self.store.head))
+
+    async def register_jobs(self) -> None:
+        """Register the jobs with their default schedules, the first time only."""
+        position = await asyncio.to_thread(register_default_jobs, self.store)
+        if position:
+            await self.runner.wait_for(position)
+
+    async def request_run(self, command: RequestRun) -> RunReceipt:
+        """Record a run request and hand it to a worker."""
+        receipt = await self.execute(request_run, command)
+        if self.run_queue is not None:
+            await self.run_queue.enqueue(receipt.run_id)
+        return receipt
 
     async def migrate(self) -> None:
         """Bring the read-model schema to the newest revision."""

@@ -27,6 +27,8 @@ CHANGED = {
     "RATE_LIMIT_WINDOW": "10",
     "TRUSTED_PROXIES": "10.0.0.0/8,192.168.1.7",
     "CORS_ALLOWED_ORIGINS": "https://app.example.com",
+    "PRICE_SOURCE": "sample",
+    "SOURCE_CALLS_PER_SECOND": "0.5",
 }
 
 # Production needs a secret and a password of its own beside it.
@@ -67,6 +69,22 @@ def test_port_that_is_not_a_number_is_refused() -> None:
         load_config({"PORT": "http"})
 
 
+def test_unknown_price_source_is_refused() -> None:
+    with pytest.raises(
+        ConfigError, match="PRICE_SOURCE must be yfinance or sample, got 'csv'"
+    ):
+        load_config({"PRICE_SOURCE": "csv"})
+
+
+@pytest.mark.parametrize("text", ["0", "fast", "1e9"])
+def test_call_rate_outside_its_range_is_refused(text: str) -> None:
+    with pytest.raises(
+        ConfigError,
+        match=f"SOURCE_CALLS_PER_SECOND must be a number from 0.01 to 1000, got '{text}'",
+    ):
+        load_config({"SOURCE_CALLS_PER_SECOND": text})
+
+
 def test_unknown_log_format_is_refused() -> None:
     with pytest.raises(
         ConfigError, match="LOG_FORMAT must be console or json, got 'xml'"
@@ -102,3 +120,14 @@ def test_compose_file_runs_two_api_replicas_beside_postgres_and_valkey() -> None
     assert api["ENVIRONMENT"] == "production"
     assert api["JWT_SECRET"].startswith("${JWT_SECRET:?")
     assert "healthcheck" in services["valkey"]
+
+
+def test_compose_file_runs_two_workers_and_a_scheduler_on_valkey() -> None:
+    compose = yaml.safe_load((ENV_EXAMPLE.parent / "docker-compose.yml").read_text())
+    services = compose["services"]
+
+    assert services["worker"]["command"][:2] == ["stonkmarket", "worker"]
+    assert services["worker"]["deploy"]["replicas"] == 2
+    assert services["scheduler"]["command"] == ["stonkmarket", "scheduler"]
+    for name in ("worker", "scheduler"):
+        assert services[name]["environment"]["VALKEY_URL"].startswith("redis://valkey")

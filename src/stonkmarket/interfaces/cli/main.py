@@ -31,6 +31,9 @@ from stonkmarket.interfaces.cli.fundamentals import refresh_fundamentals
 from stonkmarket.interfaces.cli.tables import ranking_table, signal_table
 from stonkmarket.interfaces.http.app import create_app
 from stonkmarket.interfaces.http.dips import DEFAULT_WINDOW
+from stonkmarket.interfaces.worker.processes import run_scheduler, run_worker
+from stonkmarket.interfaces.worker.runtime import JobRuntime
+from stonkmarket.interfaces.worker.scheduler import Scheduler
 
 T = TypeVar("T")
 # Wide enough for the ranking when the output is a pipe or a file.
@@ -177,6 +180,42 @@ def serve(config: Config) -> None:
         log_config=None,
         proxy_headers=False,
     )
+
+
+@cli.command()
+@click.option(
+    "--concurrency",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Runs performed at the same time.",
+)
+@click.pass_obj
+def worker(config: Config, concurrency: int) -> None:
+    """Perform job runs from the Valkey queue until stopped (needs VALKEY_URL)."""
+    _needs_valkey(config, "worker")
+    runtime = JobRuntime(_build(config))
+    asyncio.run(run_worker(runtime, concurrency=concurrency))
+
+
+@cli.command()
+@click.pass_obj
+def scheduler(config: Config) -> None:
+    """Request each job's runs at its cron times until stopped (needs VALKEY_URL).
+
+    Any number may run at once: each tick runs once.
+    """
+    _needs_valkey(config, "scheduler")
+    runtime = JobRuntime(_build(config))
+    asyncio.run(run_scheduler(Scheduler(runtime)))
+
+
+def _needs_valkey(config: Config, command: str) -> None:
+    if config.valkey_url is None:
+        raise click.UsageError(
+            f"{command} needs VALKEY_URL: without it, `stonkmarket serve` runs "
+            "the jobs and their schedule in its own process"
+        )
 
 
 @cli.command()

@@ -1,0 +1,1 @@
+"""Job runs: the taskiq tasks, the worker and the scheduler."""
