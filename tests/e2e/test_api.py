@@ -245,8 +245,8 @@ def test_health_reports_no_lag_once_caught_up(
 ) -> None:
     client.post("/api/symbols", json={"ticker": "KO"})
     # The first admin's account, username claim and admin roster (started,
-    # then the admin added), then the symbol.
-    assert container.store.head() == 5
+    # then the admin added), the five jobs, then the symbol.
+    assert container.store.head() == 10
 
     health = client.get("/api/health").json()
 
@@ -255,8 +255,8 @@ def test_health_reports_no_lag_once_caught_up(
         "database": "ok",
         "cache": "ok",
         "cache_kind": "in-process",
-        "position": 5,
-        "head": 5,
+        "position": 10,
+        "head": 10,
         "lag": 0,
     }
     assert client.get("/api/health/ready").json() == {

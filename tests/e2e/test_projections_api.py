@@ -25,10 +25,11 @@ def test_status_shows_no_lag_after_a_write(client: Client) -> None:
         "dipfinder_signals",
         "dip_history",
         "accounts",
+        "jobs",
     }
     # Four events open the first admin (account, username claim, admin roster
-    # started and the admin added), then the symbol.
-    assert {(s["position"], s["head"], s["lag"]) for s in statuses} == {(5, 5, 0)}
+    # started and the admin added), five register the jobs, then the symbol.
+    assert {(s["position"], s["head"], s["lag"]) for s in statuses} == {(10, 10, 0)}
 
 
 def test_rebuild_replays_every_event(client: Client) -> None:
@@ -39,8 +40,9 @@ def test_rebuild_replays_every_event(client: Client) -> None:
     response = client.post("/api/projections/all/rebuild")
 
     assert response.status_code == 201
-    # Four events of the first admin, two of KO; a login stores no event.
-    assert response.json() == {"events_replayed": 6}
+    # Four events of the first admin, five jobs, two of KO; a login stores no
+    # event.
+    assert response.json() == {"events_replayed": 11}
     assert client.get("/api/audit").json() == before
 
 

@@ -20,6 +20,10 @@ from stonkmarket.interfaces.http.access_gate import access_gate
 from stonkmarket.interfaces.http.audit import AuditController
 from stonkmarket.interfaces.http.auth import AuthController
 from stonkmarket.interfaces.http.config import ConfigController
+from stonkmarket.interfaces.http.cronjobs import (
+    CronJobController,
+    DipFinderJobController,
+)
 from stonkmarket.interfaces.http.dips import DipController, DipFinderController
 from stonkmarket.interfaces.http.docs import SCHEMA_PATH, docs_page, openapi_document
 from stonkmarket.interfaces.http.errors import EXCEPTION_HANDLERS
@@ -30,6 +34,7 @@ from stonkmarket.interfaces.http.projections import ProjectionController
 from stonkmarket.interfaces.http.security_headers import security_headers
 from stonkmarket.interfaces.http.symbols import SymbolController
 from stonkmarket.interfaces.http.users import UserController
+from stonkmarket.interfaces.worker.processes import embedded_jobs
 
 log = structlog.get_logger(__name__)
 
@@ -51,13 +56,15 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
         else:
             await container.start()
         await container.ensure_first_admin()
+        await container.register_jobs()
         runner = (
             asyncio.create_task(container.runner.run_forever())
             if run_projections
             else None
         )
         try:
-            yield
+            async with embedded_jobs(container):
+                yield
         finally:
             if runner is not None:
                 await _stop(container, runner)
@@ -73,6 +80,8 @@ def create_app(container: Container, *, run_projections: bool = True) -> Litesta
             ProjectionController,
             DipController,
             DipFinderController,
+            DipFinderJobController,
+            CronJobController,
             HealthController,
             openapi_document,
             docs_page,

@@ -23,6 +23,7 @@ from stonkmarket.application.access import (
 from stonkmarket.application.errors import (
     ApplicationError,
     ConflictError,
+    InvalidParamsError,
     NotFoundError,
     OwnRoleChangeError,
     PriceSourceError,
@@ -39,9 +40,11 @@ from stonkmarket.domain.errors import (
     InvalidTickerError,
     LastAdminError,
     RestatementError,
+    RunStateError,
     SymbolRemovedError,
     SymbolWatchedError,
     ThresholdOutOfRangeError,
+    UnknownJobError,
     UsernameTakenError,
 )
 from stonkmarket.interfaces.http.context import request_id_of
@@ -58,7 +61,10 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     UsernameTakenError: 409,
     LastAdminError: 409,
     NotFoundError: 404,
+    UnknownJobError: 404,
     UnknownTickerError: 404,
+    RunStateError: 409,
+    InvalidParamsError: 422,
     SymbolRemovedError: 404,
     ConflictError: 409,
     StaleVersionError: 412,
