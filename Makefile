@@ -37,6 +37,7 @@ bench: install  ## the PostgreSQL and HTTP figures need the servers of make test
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_production.py
 	$(BIN)/python scripts/bench_http.py
+	$(BIN)/python scripts/bench_jobs.py
 
 sample:  ## rebuild the bundled sample from the skfolio wheel
 	$(BIN)/python -m pip install --quiet skfolio
