@@ -32,6 +32,7 @@ from stonkmarket.interfaces.worker.runtime import JobRuntime
 
 log = structlog.get_logger(__name__)
 ACTOR = "system:scheduler"
+WAKE_AFTER_SECONDS = 0.01
 
 
 class Scheduler:
@@ -68,7 +69,16 @@ class Scheduler:
                 raise
             except Exception as exc:
                 log.error("scheduler_step_failed", exc_info=exc)
-            await asyncio.sleep(self.poll_seconds)
+            await asyncio.sleep(self._pause())
+
+    def _pause(self) -> float:
+        """Seconds until just after the next multiple of `poll_seconds`.
+
+        Cron ticks fall on whole minutes, so waking just after a whole second
+        fires a tick a few milliseconds late rather than up to a poll late.
+        """
+        into_poll = self.now().timestamp() % self.poll_seconds
+        return self.poll_seconds - into_poll + WAKE_AFTER_SECONDS
 
     def stop(self) -> None:
         self._stopping = True
