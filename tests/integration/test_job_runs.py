@@ -11,9 +11,9 @@ from uuid import UUID
 
 import pytest
 
-from stonkmarket.application.commands import AddSymbol
+from stonkmarket.application.commands import AddSymbol, RecordPrices
 from stonkmarket.application.errors import SourceRateLimitedError
-from stonkmarket.application.handlers import add_symbol
+from stonkmarket.application.handlers import add_symbol, record_prices
 from stonkmarket.application.job_commands import ChangeSchedule, RequestRun
 from stonkmarket.application.job_handlers import change_schedule, request_run
 from stonkmarket.application.job_views import RunWithLog
@@ -84,7 +84,8 @@ def test_ingest_retries_a_rate_limited_ticker_and_records_every_ticker(
         sample = SamplePriceSource()
         for ticker in TICKERS:
             assert (
-                await container.queries.views.last_bar_date(ticker) == sample.last_date()
+                await container.queries.views.last_bar_date(ticker)
+                == sample.last_date()
             )
         retries = [line for line in found.log if line.level == "warning"]
         assert [line.details for line in retries] == [
@@ -221,5 +222,33 @@ def test_disabled_and_on_demand_jobs_never_start_by_themselves(
         await runtime.close()
 
         assert fired == []
+
+    with_container(env, scenario)
+
+
+def test_dipfinder_run_recomputes_the_stored_signal(env: dict[str, str]) -> None:
+    async def scenario(container: Container) -> None:
+        await container.execute(add_symbol, AddSymbol(ticker="KO"))
+        batch = SamplePriceSource().fetch("KO")
+        await container.execute(record_prices, RecordPrices(batch=batch))
+        stored = await container.queries.signal("KO", 30)
+        runtime = JobRuntime(container)
+        run_id = await requested(
+            container, "dipfinder_run", tickers=["KO"], windows=[30]
+        )
+
+        status = await perform_run(runtime.context, run_id, JOBS)
+        await runtime.close()
+
+        found = (await finished_run(container, run_id)).run
+        score = stored.final_score
+        score_text = "no score" if score is None else f"score {score:.1f}"
+        assert status == "succeeded"
+        assert found.summary == {
+            "tickers": {
+                "KO": f"30 d: dip {stored.dip_stock * 100:.1f} %, "
+                f"{score_text}, {stored.alert_level}"
+            }
+        }
 
     with_container(env, scenario)

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from stonkmarket.application.commands import RecordFundamentals, RecordPrices
 from stonkmarket.application.errors import (
     ApplicationError,
+    NotFoundError,
     SourceRateLimitedError,
 )
 from stonkmarket.application.handlers import record_fundamentals, record_prices
@@ -154,15 +155,22 @@ async def cleanup(context: JobContext, params: dict[str, Any], log: RunLog) -> O
 async def dipfinder_run(
     context: JobContext, params: dict[str, Any], log: RunLog
 ) -> Outcome:
-    """Compute the signals of the given tickers and windows and log each one."""
+    """Compute afresh the signals of the given tickers and windows; log each one.
+
+    Each signal is computed from the bars as of the ticker's last one, not
+    read from the stored signals.
+    """
     tickers = await _watched(context, params)
     windows = list(params.get("windows", WINDOWS))
     queries = context.container.queries
 
     async def compute(ticker: str) -> str:
+        last = await queries.views.last_bar_date(ticker)
+        if last is None:
+            raise NotFoundError(f"no prices recorded for {ticker}", field="tickers")
         parts = []
         for window in windows:
-            signal = await queries.signal(ticker, window)
+            signal = await queries.signal(ticker, window, as_of=last)
             score = (
                 "no score"
                 if signal.final_score is None
