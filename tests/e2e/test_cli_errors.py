@@ -33,3 +33,14 @@ def test_non_ascii_digits_in_port_are_refused() -> None:
 
     assert result.exit_code == 2
     assert "PORT must be a number from 1 to 65535, got '²'" in result.stderr
+
+
+def test_worker_without_valkey_is_explained(tmp_path: Path) -> None:
+    for command in ("worker", "scheduler"):
+        result = CliRunner().invoke(
+            cli, [command], env={"DATA_DIR": str(tmp_path), "VALKEY_URL": ""}
+        )
+
+        assert result.exit_code == 2
+        assert f"{command} needs VALKEY_URL" in result.stderr
+        assert "runs the jobs and their schedule in its own process" in result.stderr

@@ -9,6 +9,8 @@ import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
+import structlog
+
 from stonkmarket.application.access import AccessControl
 from stonkmarket.application.account_queries import AccountQueries
 from stonkmarket.application.authentication import ensure_first_admin
@@ -39,6 +41,8 @@ from stonkmarket.infrastructure.rate_limiter import (
 )
 from stonkmarket.infrastructure.read_models import SqlReadModels
 from stonkmarket.infrastructure.sql_jobs import SqlJobReadModels
+
+log = structlog.get_logger(__name__)
 
 C = TypeVar("C", bound=Command)
 R = TypeVar("R", bound=Receipt)
@@ -109,10 +113,23 @@ class Container:
             await self.runner.wait_for(position)
 
     async def request_run(self, command: RequestRun) -> RunReceipt:
-        """Record a run request and hand it to a worker."""
+        """Record a run request and hand it to a worker.
+
+        The request is stored first. When the queue cannot take it (Valkey is
+        down), it stays requested and a scheduler's sweep hands it out later.
+        """
         receipt = await self.execute(request_run, command)
-        if self.run_queue is not None:
+        if self.run_queue is None:
+            return receipt
+        try:
             await self.run_queue.enqueue(receipt.run_id)
+        except Exception as exc:
+            log.warning(
+                "job_run_not_queued",
+                job=receipt.job,
+                run_id=str(receipt.run_id),
+                error=str(exc),
+            )
         return receipt
 
     async def migrate(self) -> None:

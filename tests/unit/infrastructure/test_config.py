@@ -80,7 +80,9 @@ def test_unknown_price_source_is_refused() -> None:
 def test_call_rate_outside_its_range_is_refused(text: str) -> None:
     with pytest.raises(
         ConfigError,
-        match=f"SOURCE_CALLS_PER_SECOND must be a number from 0.01 to 1000, got '{text}'",
+        match=(
+            f"SOURCE_CALLS_PER_SECOND must be a number from 0.01 to 1000, got '{text}'"
+        ),
     ):
         load_config({"SOURCE_CALLS_PER_SECOND": text})
 
