@@ -5,7 +5,7 @@
         └──▶ skipped | failed
 
 A scheduled run's id comes from its job and tick, so a second scheduler
-firing the same tick collides with the first in the event store; a manual
+firing the same tick collides with the first in the event store. A manual
 run gets a fresh random id.
 """
 

@@ -5,7 +5,7 @@ The cron arithmetic comes from croniter, a pure calculation with no clock or
 I/O; every time here is given by the caller.
 
 A local time skipped by a daylight-saving change runs at the same clock
-reading after the jump (one hour later); a local time that happens twice runs
+reading after the jump, one hour later. A local time that happens twice runs
 once, the first time.
 """
 
@@ -28,8 +28,9 @@ MAX_CRON_LENGTH = 120
 MAX_TIMEZONE_LENGTH = 64
 # Longer than any daylight-saving jump in the timezone database (2 hours).
 JUMP_BOUND = dt.timedelta(hours=3)
-# Digits, `*`, `,`, `/`, `-`, and month or weekday names; croniter's random
-# `R` and hashed `H` fields are refused, as every scheduler must read one time.
+# Digits, `*`, `,`, `/`, `-`, and month or weekday names. croniter's random
+# `R` and hashed `H` fields are rejected, because every scheduler must read the
+# same times.
 _FIELD = re.compile(
     r"(?:[0-9*,/-]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
     r"|SUN|MON|TUE|WED|THU|FRI|SAT)+",
@@ -97,7 +98,7 @@ def _fire_times(cron: str, timezone: str, after: dt.datetime) -> Iterator[dt.dat
     """Yield the instants (UTC) the schedule fires strictly after `after`, in order.
 
     Local times in a DST gap are moved past the jump, so they can come after
-    later local times; a heap holds each instant until no earlier one can
+    later local times; a heap keeps each instant until no earlier one can
     follow (no jump is longer than JUMP_BOUND).
     """
     tz = zone(timezone)

@@ -40,7 +40,7 @@ log = structlog.get_logger(__name__)
 
 @dataclass(kw_only=True)
 class Outcome:
-    """How a job's work ended: an error makes the run failed, or partial."""
+    """The end of a job's work: an error makes the run failed, or partial."""
 
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None

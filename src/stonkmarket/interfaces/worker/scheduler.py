@@ -1,5 +1,5 @@
 """The scheduler: requests each due tick of each enabled job, and mends runs
-that nobody is carrying.
+that no worker is carrying.
 
 Any number of schedulers may run. Each one requests the run of a tick under
 the tick's own id, so the event store accepts the first request and refuses
@@ -134,7 +134,7 @@ class Scheduler:
 
         A request whose hand-over was lost (a scheduler stopped between the
         two) is handed out again; a worker that finds it already done does
-        nothing. A running run whose lock nobody holds any more lost its
+        nothing. A running run whose lock no one has any more lost its
         worker: it ends failed.
         """
         for run in await self.context.container.jobs.unfinished_runs():
