@@ -116,5 +116,11 @@ def config(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
     data_dir = tmp_path / "data"
     if request.param == "postgres":
         url: str = request.getfixturevalue("postgres_url")
-        return Config(data_dir=data_dir, database_url=url, security=TEST_SECURITY)
-    return Config(data_dir=data_dir, security=TEST_SECURITY)
+        return Config(
+            data_dir=data_dir,
+            database_url=url,
+            security=TEST_SECURITY,
+            price_source="sample",
+        )
+    # The sample source keeps every job a test starts offline.
+    return Config(data_dir=data_dir, security=TEST_SECURITY, price_source="sample")

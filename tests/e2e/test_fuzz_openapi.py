@@ -41,10 +41,11 @@ from stonkmarket.interfaces.http.app import create_app
 from tests.auth_support import log_in
 
 SEED_TICKER = "FUZZ"
+SEED_JOB = "cleanup"
 SEED_CLOSES = (100.0, 104.0, 110.0, 97.0, 92.0, 95.0, 90.0, 88.0)
 # Each operation gets up to this many valid and as many invalid requests.
-# Operations with a ticker in the path get as many again with the seeded
-# ticker, so that their 200 path is reached. Hypothesis sends fewer when an
+# Operations with a ticker, job or run in the path get as many again with the
+# seeded one, so that their 200 path is reached. Hypothesis sends fewer when an
 # operation has few distinct inputs.
 EXAMPLES_PER_PASS = 18
 MIN_REQUESTS_PER_RUN = 500
@@ -76,6 +77,7 @@ SETTINGS = hypothesis.settings(
 class FuzzTarget:
     schema: schemathesis.BaseSchema
     admin_token: str
+    seeded: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -98,13 +100,17 @@ class Tally:
 def fuzz_target(tmp_path: Path) -> Iterator[FuzzTarget]:
     """Build the app over a fresh embedded store with one watched, priced ticker."""
     security = SecurityConfig(rate_limit_requests=1_000_000)
-    app = create_app(build(Config(data_dir=tmp_path / "data", security=security)))
+    # The sample source keeps the price jobs a request starts offline.
+    config = Config(
+        data_dir=tmp_path / "data", security=security, price_source="sample"
+    )
+    app = create_app(build(config))
     try:
         schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
         with asgi.get_client(app) as client:
             token = log_in(client)
-            _seed(client)
-        yield FuzzTarget(schema=schema, admin_token=token)
+            seeded = _seed(client)
+        yield FuzzTarget(schema=schema, admin_token=token, seeded=seeded)
     finally:
         # The app keeps running between requests until its lifespan ends.
         # Schemathesis' pytest plugin ends it after each test too, but it may
@@ -112,7 +118,8 @@ def fuzz_target(tmp_path: Path) -> Iterator[FuzzTarget]:
         asgi.shutdown_lifespans()
 
 
-def _seed(client: asgi.ASGIClient) -> None:
+def _seed(client: asgi.ASGIClient) -> dict[str, str]:
+    """Watch and price a ticker and run a job; return the path values to pin."""
     first = dt.date.today() - dt.timedelta(days=len(SEED_CLOSES))
     bars = [
         {"date": (first + dt.timedelta(days=i)).isoformat(), "close": close}
@@ -121,6 +128,15 @@ def _seed(client: asgi.ASGIClient) -> None:
     watched = client.post("/api/symbols", json={"ticker": SEED_TICKER})
     recorded = client.post(f"/api/symbols/{SEED_TICKER}/prices", json={"bars": bars})
     assert (watched.status_code, recorded.status_code) == (201, 201), recorded.text
+    run = client.post(f"/api/cronjobs/{SEED_JOB}/run")
+    assert run.status_code == 202, run.text
+    run_id = run.json()["run_id"]
+    return {
+        "symbol": SEED_TICKER,
+        "ticker": SEED_TICKER,
+        "name": SEED_JOB,
+        "run_id": run_id,
+    }
 
 
 @pytest.mark.parametrize("as_admin", [True, False], ids=["admin", "anonymous"])
@@ -135,7 +151,7 @@ def test_fuzzed_requests_meet_openapi_contract(
         operation = result.ok()
         if as_admin and operation.label in NOT_AS_ADMIN:
             continue
-        for mode, pinned in _passes(operation):
+        for mode, pinned in _passes(operation, fuzz_target.seeded):
             _fuzz(operation, mode, pinned, headers, tally)
 
     assert tally.requests >= MIN_REQUESTS_PER_RUN, _summary(tally)
@@ -145,13 +161,15 @@ def test_fuzzed_requests_meet_openapi_contract(
 
 
 def _passes(
-    operation: APIOperation,
+    operation: APIOperation, seeded: dict[str, str]
 ) -> Iterator[tuple[GenerationMode, dict[str, str]]]:
     yield GenerationMode.POSITIVE, {}
     yield GenerationMode.NEGATIVE, {}
-    names = [name for name in ("symbol", "ticker") if f"{{{name}}}" in operation.path]
-    if names and operation.label not in NOT_PINNED:
-        yield GenerationMode.POSITIVE, dict.fromkeys(names, SEED_TICKER)
+    pinned = {
+        name: value for name, value in seeded.items() if f"{{{name}}}" in operation.path
+    }
+    if pinned and operation.label not in NOT_PINNED:
+        yield GenerationMode.POSITIVE, pinned
 
 
 def _fuzz(

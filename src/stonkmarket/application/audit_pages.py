@@ -29,6 +29,10 @@ class AuditFilter(msgspec.Struct, frozen=True, kw_only=True):
     before_position: int | None = None
 
 
+# Positions are 64-bit signed integers in both databases.
+MAX_POSITION = 2**63 - 1
+
+
 class _Cursor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     before: int
 
@@ -52,6 +56,12 @@ def decode_cursor(cursor: str) -> int:
             "invalid cursor: pass the next_cursor of the previous page unchanged",
             field="cursor",
         ) from exc
+    if position > MAX_POSITION:
+        raise InvalidQueryError(
+            f"invalid cursor: it encodes position {position}, past the last "
+            "possible one; pass the next_cursor of the previous page unchanged",
+            field="cursor",
+        )
     if position < 1:
         raise InvalidQueryError(
             f"invalid cursor: it encodes position {position}, but positions start"

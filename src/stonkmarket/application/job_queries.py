@@ -18,6 +18,7 @@ from stonkmarket.application.job_views import (
     RunPage,
     RunWithLog,
 )
+from stonkmarket.domain.jobs import definition_of
 from stonkmarket.domain.schedules import next_runs
 
 NEXT_RUNS = 5
@@ -90,9 +91,13 @@ class JobQueries:
         return await self.views.runs_in(["requested", "running"])
 
     async def _job(self, name: str) -> JobView:
+        definition_of(name)
         job = await self.views.job(name)
         if job is None:
-            raise NotFoundError(f"there is no job {name[:64]!r}", field="name")
+            raise NotFoundError(
+                f"job {name} is not registered yet; start the service once",
+                field="name",
+            )
         return job
 
 

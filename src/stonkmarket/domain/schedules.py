@@ -25,6 +25,7 @@ from stonkmarket.domain.errors import InvalidCronError, InvalidTimezoneError
 CRON_FIELDS = "minute hour day-of-month month day-of-week"
 CRON_EXAMPLE = "30 17 * * 1-5"
 MAX_CRON_LENGTH = 120
+_RANGE = re.compile(r"(\d+)-(\d+)")
 MAX_TIMEZONE_LENGTH = 64
 # Longer than any daylight-saving jump in the timezone database (2 hours).
 JUMP_BOUND = dt.timedelta(hours=3)
@@ -42,8 +43,14 @@ _NOT_PLACES = frozenset({"localtime", "posixrules", "Factory"})
 
 def check_cron(cron: str) -> None:
     """Raise InvalidCronError unless `cron` has five valid fields and ever fires."""
+    if len(cron) > MAX_CRON_LENGTH:
+        raise InvalidCronError(
+            f"cron must be at most {MAX_CRON_LENGTH} characters, got {len(cron)}; "
+            "use ranges and steps, such as '*/5' or '1-5'",
+            field="cron",
+        )
     fields = cron.split()
-    if len(cron) > MAX_CRON_LENGTH or len(fields) != len(CRON_FIELDS.split()):
+    if len(fields) != len(CRON_FIELDS.split()):
         raise InvalidCronError(
             f"cron must have five fields ({CRON_FIELDS}), such as "
             f"{CRON_EXAMPLE!r}; got {cron[:MAX_CRON_LENGTH]!r}",
@@ -55,6 +62,13 @@ def check_cron(cron: str) -> None:
             f"use {CRON_FIELDS}, such as {CRON_EXAMPLE!r}",
             field="cron",
         )
+    for start, end in _RANGE.findall(cron):
+        if int(start) > int(end):
+            raise InvalidCronError(
+                f"cron {cron!r} has the range {start}-{end}, which runs backwards; "
+                f"write it as {end}-{start}",
+                field="cron",
+            )
     try:
         # Four years reach every 29 February, the rarest date a cron can name.
         croniter(cron, dt.datetime(2024, 1, 1)).get_next(dt.datetime)

@@ -228,6 +228,28 @@ def test_cron_with_random_minute_is_rejected() -> None:
     )
 
 
+def test_cron_with_backward_range_is_rejected() -> None:
+    with pytest.raises(InvalidCronError) as raised:
+        check_cron("1-0 * * * *")
+
+    assert str(raised.value) == (
+        "cron '1-0 * * * *' has the range 1-0, which runs backwards; write it as 0-1"
+    )
+
+
+def test_cron_longer_than_120_characters_is_rejected() -> None:
+    every_minute = ",".join(str(minute) for minute in range(60)) + " * * * *"
+
+    with pytest.raises(InvalidCronError) as raised:
+        check_cron(every_minute)
+
+    assert len(every_minute) == 177
+    assert str(raised.value) == (
+        "cron must be at most 120 characters, got 177; use ranges and steps, "
+        "such as '*/5' or '1-5'"
+    )
+
+
 def test_schedule_reports_cron_before_timezone() -> None:
     with pytest.raises(InvalidCronError):
         check_schedule("61 * * * *", "Mars/Olympus")

@@ -100,7 +100,7 @@ class CronJobController(Controller):
         name: FromPath[str],
         data: JSONBody[ScheduleChange],
     ) -> JobSummary:
-        """Change a job's cron, timezone or switch; takes effect within a minute.
+        """Change a job's cron, timezone or switch; takes effect within 15 s.
 
         The cron is read in the job's timezone, across daylight-saving changes.
         """

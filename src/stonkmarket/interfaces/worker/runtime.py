@@ -13,12 +13,14 @@ from uuid import UUID
 import structlog
 from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, Context, TaskiqDepends
 
+from stonkmarket.application.errors import UnknownTickerError
 from stonkmarket.application.ports import PriceSource
 from stonkmarket.domain.prices import PriceBatch
 from stonkmarket.infrastructure.call_budget import InProcessCallBudget, ValkeyCallBudget
 from stonkmarket.infrastructure.job_lock import InProcessJobLock, ValkeyJobLock
 from stonkmarket.infrastructure.prices.sample import SamplePriceSource
 from stonkmarket.infrastructure.prices.yfinance_fundamentals import (
+    RawFundamentals,
     YFinanceFundamentalsSource,
 )
 from stonkmarket.infrastructure.prices.yfinance_source import YFinancePriceSource
@@ -68,9 +70,27 @@ class YFinanceAsTraded:
         )
 
 
+class SampleFundamentals:
+    """The bundled sample's fundamentals: none, so no job leaves the machine."""
+
+    name = "sample"
+
+    def fetch(self, ticker: str) -> RawFundamentals:
+        raise UnknownTickerError(
+            f"the bundled sample has no fundamentals for {ticker}; "
+            "set PRICE_SOURCE=yfinance to fetch them from Yahoo",
+            field="ticker",
+        )
+
+
 def price_source(name: str) -> PriceSource:
-    """Return the source PRICE_SOURCE names."""
+    """Return the price source PRICE_SOURCE names."""
     return SamplePriceSource() if name == "sample" else YFinanceAsTraded()
+
+
+def fundamentals_source(name: str) -> FundamentalsSource:
+    """Return the fundamentals source that goes with PRICE_SOURCE."""
+    return SampleFundamentals() if name == "sample" else YFinanceFundamentalsSource()
 
 
 class JobRuntime:
@@ -96,7 +116,7 @@ class JobRuntime:
         self.context = JobContext(
             container=container,
             prices=prices or price_source(config.price_source),
-            fundamentals=fundamentals or YFinanceFundamentalsSource(),
+            fundamentals=fundamentals or fundamentals_source(config.price_source),
             lock=(
                 InProcessJobLock()
                 if config.valkey_url is None
