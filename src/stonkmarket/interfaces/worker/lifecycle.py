@@ -11,12 +11,13 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import structlog
 
-from stonkmarket.application.commands import Command
+from stonkmarket.application.commands import Command, Receipt
+from stonkmarket.application.event_store import EventStore
 from stonkmarket.application.job_commands import (
     FinishRun,
     ProgressRun,
@@ -36,6 +37,8 @@ from stonkmarket.domain.job_runs import JobRun, RunStatus
 from stonkmarket.interfaces.worker.context import JobContext
 
 log = structlog.get_logger(__name__)
+C = TypeVar("C", bound=Command)
+R = TypeVar("R", bound=Receipt)
 
 
 @dataclass(kw_only=True)
@@ -78,7 +81,9 @@ class RunLog:
 Work = Callable[[JobContext, dict[str, Any], RunLog], Awaitable[Outcome]]
 
 
-async def record(context: JobContext, handler: Any, command: Command) -> Any:
+async def record(
+    context: JobContext, handler: Callable[[EventStore, C], R], command: C
+) -> R:
     """Record a run step off the event loop, without waiting for the views."""
     return await asyncio.to_thread(handler, context.container.store, command)
 

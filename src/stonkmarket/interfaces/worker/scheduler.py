@@ -127,7 +127,7 @@ class Scheduler:
             run_id=str(receipt.run_id),
             delay_ms=round((self.now() - tick).total_seconds() * 1000),
         )
-        return UUID(str(receipt.run_id))
+        return receipt.run_id
 
     async def sweep(self, now: dt.datetime) -> None:
         """Hand out runs left requested, and fail runs whose worker died.
