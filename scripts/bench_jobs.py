@@ -6,8 +6,8 @@ back from PostgreSQL:
 
 - one at a time: each run requested once the previous one ended; runs per
   second and the median request-to-end time;
-- a burst: every run requested at once; runs ended per second (the job's lock
-  lets one run at a time work, so most end `skipped`, which is the rule).
+- a burst: every run requested at once, and runs ended per second. The job's
+  lock lets one run at a time work, so most end `skipped`, as they should.
 
 Beside them, the reference: a task that does nothing, through the same kind
 of stream broker, with a receiver in this process. Then a `stonkmarket
@@ -121,7 +121,7 @@ async def burst(container: Container) -> tuple[float, dict[str, int]]:
 
 
 async def reference() -> tuple[float, float]:
-    """A task that does nothing, through a stream broker, with a local receiver."""
+    """Time a task that does nothing, through a stream broker, with a local receiver."""
     broker = RedisStreamBroker(VALKEY_URL, queue_name="bench:noop")
     done: asyncio.Queue[float] = asyncio.Queue()
 

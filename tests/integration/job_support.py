@@ -77,11 +77,11 @@ class Processes:
             self.stop(name)
 
 
-def wait_until(check: Callable[[], bool], limit_seconds: float, what: str) -> None:
+def wait_until(check: Callable[[], bool], limit_seconds: float, awaited: str) -> None:
     deadline = time.monotonic() + limit_seconds
     while not check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"waited {limit_seconds} s for {what}")
+            raise AssertionError(f"waited {limit_seconds} s for {awaited}")
         time.sleep(0.2)
 
 

@@ -76,7 +76,7 @@ def every_minute_cleanup_only(env: dict[str, str]) -> None:
 
 
 @pytest.mark.slow
-def test_three_schedulers_and_two_workers_run_each_tick_once(
+def test_three_schedulers_run_each_tick_once(
     env: dict[str, str], processes: Processes
 ) -> None:
     every_minute_cleanup_only(env)
@@ -169,7 +169,7 @@ def sweep_with_short_lock(env: dict[str, str]) -> None:
     with_container(env, sweep)
 
 
-def test_worker_killed_mid_run_fails_the_run_and_no_bars_are_doubled(
+def test_killed_worker_fails_run_without_doubled_bars(
     env: dict[str, str], processes: Processes
 ) -> None:
     processes.start(

@@ -39,13 +39,13 @@ class RateLimitedAtFirst:
     def __init__(self, ticker: str, times: int) -> None:
         self.sample = SamplePriceSource()
         self.ticker = ticker
-        self.refusals_left = times
+        self.rejections_left = times
 
     def fetch(
         self, ticker: str, start: dt.date | None = None, end: dt.date | None = None
     ) -> PriceBatch:
-        if ticker == self.ticker and self.refusals_left > 0:
-            self.refusals_left -= 1
+        if ticker == self.ticker and self.rejections_left > 0:
+            self.rejections_left -= 1
             raise SourceRateLimitedError(f"Yahoo is rate limiting requests: {ticker}")
         return self.sample.fetch(ticker, start, end)
 
@@ -65,7 +65,7 @@ async def finished_run(container: Container, run_id: UUID) -> RunWithLog:
     return await container.jobs.run(run_id)
 
 
-def test_ingest_retries_a_rate_limited_ticker_and_records_every_ticker(
+def test_ingest_retries_rate_limited_ticker(
     env: dict[str, str],
 ) -> None:
     async def scenario(container: Container) -> None:
@@ -97,7 +97,7 @@ def test_ingest_retries_a_rate_limited_ticker_and_records_every_ticker(
     with_container(env, scenario)
 
 
-def test_ticker_refused_on_every_retry_makes_the_run_partial(
+def test_ingest_rate_limited_to_the_end_is_partial(
     env: dict[str, str],
 ) -> None:
     async def scenario(container: Container) -> None:
@@ -204,7 +204,7 @@ def test_changed_cron_takes_effect_at_the_next_reload(env: dict[str, str]) -> No
     with_container(env, scenario)
 
 
-def test_disabled_and_on_demand_jobs_never_start_by_themselves(
+def test_disabled_and_on_demand_jobs_never_fire(
     env: dict[str, str],
 ) -> None:
     async def scenario(container: Container) -> None:

@@ -40,7 +40,7 @@ class JobReadModels(Protocol):
 
 
 class JobQueries:
-    """Answers about jobs, their next run times, their runs and logs."""
+    """Reads of jobs, their next run times, their runs and logs."""
 
     def __init__(self, views: JobReadModels) -> None:
         self.views = views

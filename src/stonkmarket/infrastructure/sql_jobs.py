@@ -64,7 +64,7 @@ class SqlJobChanges:
         """Delete signals computed before `before`, but never the newest of a key.
 
         The newest signal of each ticker, window, benchmark and settings
-        version stays, so a ticker whose prices stopped keeps its last answer.
+        version stays, so a ticker whose prices stopped keeps its last signal.
         """
         signals = dipfinder_signals.c
         key = [signals[name] for name in SIGNAL_KEY]

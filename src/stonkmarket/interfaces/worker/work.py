@@ -1,5 +1,8 @@
-"""What each job does. A ticker that fails is reported in the run's log and
-summary, and makes the run partial; the other tickers go on."""
+"""The work of each job.
+
+A ticker that fails is reported in the run's log and summary and makes the
+run partial, while the other tickers go on.
+"""
 
 from __future__ import annotations
 
