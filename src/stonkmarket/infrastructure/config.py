@@ -33,6 +33,10 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     security: SecurityConfig = SecurityConfig()
     price_source: str = "yfinance"
     source_calls_per_second: float = 1.0
+    # Whether an embedded serve process fires the jobs' cron ticks itself.
+    # load_config turns it on; a Config built in code, as tests do, leaves it
+    # off, so that a tick of the real clock never starts a run in a test.
+    schedule_jobs: bool = False
 
     @property
     def uses_postgres(self) -> bool:
@@ -88,6 +92,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         log_format=log_format,
         price_source=price_source,
         source_calls_per_second=calls_per_second,
+        schedule_jobs=True,
     )
 
 

@@ -58,7 +58,11 @@ def test_every_variable_in_env_example_is_read(name: str) -> None:
 
 def test_no_environment_gives_the_embedded_defaults() -> None:
     assert load_config({}) == Config(
-        data_dir=Path("var"), host="127.0.0.1", port=8000, log_format="console"
+        data_dir=Path("var"),
+        host="127.0.0.1",
+        port=8000,
+        log_format="console",
+        schedule_jobs=True,
     )
 
 

@@ -91,7 +91,8 @@ async def embedded_jobs(container: Container) -> AsyncIterator[JobRuntime]:
     await runtime.start()
     container.run_queue = runtime
     scheduler_task = None
-    if container.config.valkey_url is None:
+    config = container.config
+    if config.valkey_url is None and config.schedule_jobs:
         scheduler = Scheduler(runtime)
         scheduler_task = asyncio.create_task(scheduler.run_forever())
     try:
