@@ -9,12 +9,25 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import structlog
 from structlog.testing import capture_logs
 
+from stonkmarket.application import job_locks
 from stonkmarket.application.job_locks import JobLockBusyError, LockLease, held
 from stonkmarket.infrastructure.job_lock import InProcessJobLock
 
 JOB = "refresh-prices"
+
+
+@pytest.fixture
+def fresh_logger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give the module a logger not yet bound to an earlier test's configuration.
+
+    structlog caches a module's logger on first use; a later
+    configure_logging (a command-line test) leaves it writing past
+    capture_logs.
+    """
+    monkeypatch.setattr(job_locks, "log", structlog.get_logger(job_locks.__name__))
 
 
 class FakeClock:
@@ -253,6 +266,7 @@ def test_held_renews_past_the_ttl_on_the_clock() -> None:
     assert lost is False
 
 
+@pytest.mark.usefixtures("fresh_logger")
 def test_lease_is_lost_after_takeover() -> None:
     clock = FakeClock()
     lock = InProcessJobLock(clock=clock)
@@ -295,6 +309,7 @@ def test_lease_is_lost_when_the_store_fails() -> None:
     assert lease.lost is True
 
 
+@pytest.mark.usefixtures("fresh_logger")
 def test_failed_release_is_logged_not_raised() -> None:
     lock = StoreDownJobLock()
 
