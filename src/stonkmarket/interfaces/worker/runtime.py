@@ -6,12 +6,19 @@ or the embedded serve process) builds one.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 from uuid import UUID
 
 import structlog
-from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, Context, TaskiqDepends
+from taskiq import (
+    AsyncBroker,
+    AsyncTaskiqDecoratedTask,
+    Context,
+    InMemoryBroker,
+    TaskiqDepends,
+)
 
 from stonkmarket.application.errors import UnknownTickerError
 from stonkmarket.application.ports import PriceSource
@@ -32,6 +39,7 @@ from stonkmarket.interfaces.worker.work import JOBS
 
 log = structlog.get_logger(__name__)
 RUN_JOB = "stonkmarket.run_job"
+STOP_SECONDS = 10.0
 
 
 # taskiq injects the task's context through this default.
@@ -139,6 +147,13 @@ class JobRuntime:
         await self.task.kiq(str(run_id))
 
     async def close(self) -> None:
+        """Let runs in this process end (at most STOP_SECONDS), then disconnect."""
+        if isinstance(self.broker, InMemoryBroker):
+            try:
+                await asyncio.wait_for(self.broker.wait_all(), STOP_SECONDS)
+            except TimeoutError:
+                # The runs stay `running`; a scheduler's sweep fails them later.
+                log.warning("job_runs_left_running", waited_seconds=STOP_SECONDS)
         await self.broker.shutdown()
         await self.context.lock.close()
         await self.context.budget.close()
