@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,3 +128,51 @@ def config(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
         )
     # The sample source keeps every job a test starts offline.
     return Config(data_dir=data_dir, security=TEST_SECURITY, price_source="sample")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class OwnValkey:
+    """A Valkey-protocol server of one test's own, which the test may stop and
+    start again, empty, on the same port."""
+
+    def __init__(self, server: str, folder: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.command = [server, "--port", str(self.port), "--bind", "127.0.0.1"]
+        self.command += ["--save", "", "--appendonly", "no", "--dir", str(folder)]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                valkey.Valkey.from_url(self.url).ping()
+                return
+            except valkey.exceptions.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+@pytest.fixture
+def own_valkey(tmp_path: Path) -> Iterator[OwnValkey]:
+    """A Valkey-protocol server of this test's own, started."""
+    server = shutil.which("valkey-server") or shutil.which("redis-server")
+    if server is None:
+        unreachable("no valkey-server or redis-server to start")
+    own = OwnValkey(server, tmp_path)
+    own.start()
+    yield own
+    own.stop()

@@ -35,12 +35,37 @@ def test_non_ascii_digits_in_port_are_refused() -> None:
     assert "PORT must be a number from 1 to 65535, got '²'" in result.stderr
 
 
-def test_worker_without_valkey_is_explained(tmp_path: Path) -> None:
+def test_worker_without_shared_servers_is_explained(tmp_path: Path) -> None:
     for command in ("worker", "scheduler"):
         result = CliRunner().invoke(
-            cli, [command], env={"DATA_DIR": str(tmp_path), "VALKEY_URL": ""}
+            cli,
+            [command],
+            env={
+                "DATA_DIR": str(tmp_path),
+                "VALKEY_URL": "redis://127.0.0.1:6379/15",
+                "DATABASE_URL": "",
+            },
         )
 
         assert result.exit_code == 2
-        assert f"{command} needs VALKEY_URL" in result.stderr
+        assert f"{command} needs DATABASE_URL and VALKEY_URL" in result.stderr
         assert "runs the jobs and their schedule in its own process" in result.stderr
+
+
+def test_worker_with_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["worker"],
+        env={
+            "DATA_DIR": str(tmp_path),
+            "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nothing",
+            "VALKEY_URL": "redis://127.0.0.1:6379/15",
+        },
+    )
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot reach PostgreSQL or Valkey (")
+    assert result.stderr.rstrip().endswith(
+        "check DATABASE_URL and VALKEY_URL and that both servers answer"
+    )
+    assert "Traceback" not in result.output

@@ -62,12 +62,12 @@ class Processes:
         process.kill()
         process.wait(timeout=10)
 
-    def stop(self, name: str) -> None:
-        """SIGTERM, and SIGKILL after 10 s (an idle taskiq receiver can ignore it)."""
+    def stop(self, name: str, grace_seconds: float = 15) -> None:
+        """SIGTERM, and SIGKILL after `grace_seconds`."""
         process = self.started.pop(name)
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=grace_seconds)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)

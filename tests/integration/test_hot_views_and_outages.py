@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import shutil
-import socket
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +24,7 @@ from stonkmarket.infrastructure.prices.sample import SamplePriceSource
 from stonkmarket.interfaces.bootstrap import Container, build
 from stonkmarket.interfaces.http.app import create_app
 from tests.auth_support import anonymously, log_in
-from tests.conftest import ADMIN_URL, TEST_SECURITY
+from tests.conftest import ADMIN_URL, TEST_SECURITY, OwnValkey
 
 TICKERS = ("KO", "PG", "JNJ")
 PAUSE_MS = 4000
@@ -153,45 +149,14 @@ def test_expired_lock_not_released_by_old_owner(
     assert lock is not None  # still the second loader's
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def own_valkey(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A Valkey-protocol server of this test's own, which the test may stop."""
-    server = shutil.which("valkey-server") or shutil.which("redis-server")
-    if server is None:
-        pytest.skip("no valkey-server or redis-server to start")
-    port = _free_port()
-    arguments = ["--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    arguments += ["--appendonly", "no", "--dir", str(tmp_path)]
-    process = subprocess.Popen([server, *arguments], stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            valkey.Valkey.from_url(url).ping()
-            break
-        except valkey.exceptions.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    yield url, process
-    process.kill()
-    process.wait()
-
-
 def test_valkey_outage_falls_back_to_postgres(
     postgres_url: str,
     tmp_path: Path,
-    own_valkey: tuple[str, subprocess.Popen[bytes]],
+    own_valkey: OwnValkey,
 ) -> None:
     """Reads and writes fall back to PostgreSQL, reads return the new writes, and
     health reports degraded."""
-    url, server = own_valkey
+    url = own_valkey.url
     config = Config(
         data_dir=tmp_path,
         database_url=postgres_url,
@@ -210,8 +175,7 @@ def test_valkey_outage_falls_back_to_postgres(
         assert client.get("/api/health").json()["status"] == "ok"
         before = client.get("/api/dips/ranking").json()
 
-        server.kill()
-        server.wait()
+        own_valkey.stop()
         later = [{"date": "2024-01-04", "close": 60.0}]
         written = client.post("/api/symbols/ACME/prices", json={"bars": later})
         during = _read_until(client, lambda rows: rows[0]["dip_stock"] > 0.3)

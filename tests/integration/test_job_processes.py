@@ -210,3 +210,47 @@ def test_killed_worker_fails_run_without_doubled_bars(
     outcomes = again.summary["tickers"]
     assert {t for t, o in outcomes.items() if o == "unchanged"} == recorded_before_kill
     assert bars_recorded(env) == Counter(dict.fromkeys(TICKERS, 1))
+
+
+def test_stopped_worker_fails_a_long_run_at_once(
+    env: dict[str, str], processes: Processes
+) -> None:
+    # Three tickers of 6 s each: more than the 8 s a stopping worker waits.
+    processes.start("worker-1", str(JOB_WORKER), SOURCE_DELAY_SECONDS="6")
+    processes.wait_for_log("worker-1", "worker_started")
+    watch_tickers(env)
+    run_id = request_ingest(env)
+    wait_until(
+        lambda: any("bars" in line.message for line in run_of(env, run_id).log),
+        60,
+        "the first ticker to be recorded",
+    )
+
+    processes.stop("worker-1", grace_seconds=30)
+
+    stopped = run_of(env, run_id).run
+    assert stopped.status == "failed"
+    assert stopped.error is not None
+    assert stopped.error.endswith(
+        "was stopped during the run; bars and snapshots recorded before it stay "
+        "recorded; request the job again for the rest"
+    )
+
+
+def test_stopped_worker_lets_a_short_run_end(
+    env: dict[str, str], processes: Processes
+) -> None:
+    processes.start("worker-1", str(JOB_WORKER), SOURCE_DELAY_SECONDS="1")
+    processes.wait_for_log("worker-1", "worker_started")
+    watch_tickers(env)
+    run_id = request_ingest(env)
+    wait_until(
+        lambda: any("bars" in line.message for line in run_of(env, run_id).log),
+        60,
+        "the first ticker to be recorded",
+    )
+
+    processes.stop("worker-1", grace_seconds=30)
+
+    assert run_of(env, run_id).run.status == "succeeded"
+    assert bars_recorded(env) == Counter(dict.fromkeys(TICKERS, 1))

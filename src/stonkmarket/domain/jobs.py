@@ -144,6 +144,10 @@ class Job(Aggregate):
         Every rule is checked before any event is recorded, so a bad value
         changes nothing.
         """
+        if cron is not None:
+            # Fields are kept one space apart, so a schedule reads the same
+            # whatever whitespace it was sent with.
+            cron = " ".join(cron.split())
         if self.on_demand and (cron is not None or timezone is not None):
             raise OnDemandJobError(
                 f"{self.name} runs only on demand and takes no schedule; "

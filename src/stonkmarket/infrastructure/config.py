@@ -43,6 +43,15 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
         return self.database_url is not None
 
     @property
+    def shares_jobs(self) -> bool:
+        """True when runs go through Valkey to worker processes.
+
+        That needs both servers: the workers share the event store in
+        PostgreSQL and the queue in Valkey. Otherwise `serve` runs the jobs.
+        """
+        return self.database_url is not None and self.valkey_url is not None
+
+    @property
     def event_store_path(self) -> Path:
         return self.data_dir / "events.sqlite"
 

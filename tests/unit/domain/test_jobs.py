@@ -292,3 +292,19 @@ def test_schedule_and_switch_record_schedule_then_switch() -> None:
 
     events = job.collect_events()
     assert [type(event) for event in events] == [Job.ScheduleChanged, Job.Disabled]
+
+
+def test_cron_whitespace_is_stored_as_single_spaces() -> None:
+    job = registered("cleanup")
+
+    job.change(cron="  15\t4 *  * *\n", timezone=None, enabled=None, actor="alice")
+
+    assert job.cron == "15 4 * * *"
+
+
+def test_cron_differing_only_in_spaces_records_nothing() -> None:
+    job = registered("cleanup")
+
+    job.change(cron=" 0  3 * * * ", timezone=None, enabled=None, actor="alice")
+
+    assert job.collect_events() == []

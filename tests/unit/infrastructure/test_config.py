@@ -137,3 +137,20 @@ def test_compose_file_runs_two_workers_and_a_scheduler_on_valkey() -> None:
     assert services["scheduler"]["command"] == ["stonkmarket", "scheduler"]
     for name in ("worker", "scheduler"):
         assert services[name]["environment"]["VALKEY_URL"].startswith("redis://valkey")
+
+
+@pytest.mark.parametrize(
+    ("database_url", "valkey_url", "shares"),
+    [
+        (None, None, False),
+        ("postgresql://app@127.0.0.1/stonkmarket", None, False),
+        (None, "redis://127.0.0.1:6379/0", False),
+        ("postgresql://app@127.0.0.1/stonkmarket", "redis://127.0.0.1:6379/0", True),
+    ],
+)
+def test_jobs_go_to_workers_only_with_both_servers(
+    database_url: str | None, valkey_url: str | None, shares: bool
+) -> None:
+    config = Config(database_url=database_url, valkey_url=valkey_url)
+
+    assert config.shares_jobs is shares

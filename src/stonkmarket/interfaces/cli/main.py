@@ -6,13 +6,15 @@ import asyncio
 import datetime as dt
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TypeVar
 
 import click
 import msgspec
+import psycopg
 import uvicorn
 from eventsourcing.persistence import PersistenceError as EventStoreError
+from redis.exceptions import RedisError
 from rich.console import Console
 from sqlalchemy.exc import DBAPIError as DatabaseError
 
@@ -192,30 +194,48 @@ def serve(config: Config) -> None:
 )
 @click.pass_obj
 def worker(config: Config, concurrency: int) -> None:
-    """Perform job runs from the Valkey queue until stopped (needs VALKEY_URL)."""
-    _needs_valkey(config, "worker")
-    runtime = JobRuntime(_build(config))
-    asyncio.run(run_worker(runtime, concurrency=concurrency))
+    """Perform job runs from the Valkey queue until stopped.
+
+    Needs DATABASE_URL and VALKEY_URL.
+    """
+    _needs_shared_jobs(config, "worker")
+    _run_job_process(
+        config, lambda runtime: run_worker(runtime, concurrency=concurrency)
+    )
 
 
 @cli.command()
 @click.pass_obj
 def scheduler(config: Config) -> None:
-    """Request each job's runs at its cron times until stopped (needs VALKEY_URL).
+    """Request each job's runs at its cron times until stopped.
 
-    Any number may run at once: each tick runs once.
+    Needs DATABASE_URL and VALKEY_URL. Any number may run at once: each tick
+    runs once.
     """
-    _needs_valkey(config, "scheduler")
-    runtime = JobRuntime(_build(config))
-    asyncio.run(run_scheduler(Scheduler(runtime)))
+    _needs_shared_jobs(config, "scheduler")
+    _run_job_process(config, lambda runtime: run_scheduler(Scheduler(runtime)))
 
 
-def _needs_valkey(config: Config, command: str) -> None:
-    if config.valkey_url is None:
+def _needs_shared_jobs(config: Config, command: str) -> None:
+    if not config.shares_jobs:
         raise click.UsageError(
-            f"{command} needs VALKEY_URL: without it, `stonkmarket serve` runs "
-            "the jobs and their schedule in its own process"
+            f"{command} needs DATABASE_URL and VALKEY_URL: without both, "
+            "`stonkmarket serve` runs the jobs and their schedule in its own process"
         )
+
+
+def _run_job_process(
+    config: Config, process: Callable[[JobRuntime], Coroutine[None, None, None]]
+) -> None:
+    """Run a worker or scheduler; a server it cannot reach is a one-line error."""
+    try:
+        runtime = JobRuntime(build(config))
+        asyncio.run(process(runtime))
+    except (OSError, psycopg.Error, DatabaseError, EventStoreError, RedisError) as exc:
+        raise click.ClickException(
+            f"cannot reach PostgreSQL or Valkey ({type(exc).__name__}: {exc}); "
+            "check DATABASE_URL and VALKEY_URL and that both servers answer"
+        ) from exc
 
 
 @cli.command()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from stonkmarket.application.call_budget import CallBudget
 from stonkmarket.application.job_locks import JobLock
@@ -47,6 +48,8 @@ class JobContext:
     lock_seconds: float = 60.0
     renew_seconds: float = 20.0
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    # The runs in progress in this process, so that stopping can wait for them.
+    running: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
 def worker_name() -> str:

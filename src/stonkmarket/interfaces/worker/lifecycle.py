@@ -37,6 +37,10 @@ from stonkmarket.domain.job_runs import JobRun, RunStatus
 from stonkmarket.interfaces.worker.context import JobContext
 
 log = structlog.get_logger(__name__)
+STOPPED_MID_RUN = (
+    "the worker {worker} was stopped during the run; bars and snapshots recorded "
+    "before it stay recorded; request the job again for the rest"
+)
 C = TypeVar("C", bound=Command)
 R = TypeVar("R", bound=Receipt)
 
@@ -95,6 +99,16 @@ async def perform_run(context: JobContext, run_id: UUID, jobs: dict[str, Work]) 
     finished or its lock held. A run whose worker died (running, its lock
     expired) starts again as a second attempt.
     """
+    task = asyncio.current_task()
+    if task is not None:
+        context.running.add(task)
+    try:
+        return await _perform(context, run_id, jobs)
+    finally:
+        context.running.discard(task)
+
+
+async def _perform(context: JobContext, run_id: UUID, jobs: dict[str, Work]) -> str:
     run = await asyncio.to_thread(load_run, context.container.store, run_id)
     if run.finished:
         return run.status.value
@@ -177,6 +191,11 @@ async def _work(context: JobContext, run: JobRun, jobs: dict[str, Work]) -> Outc
     try:
         return await work(context, dict(run.params), RunLog(context, run.id, run.job))
     except asyncio.CancelledError:
+        # The process is stopping: say so on the run rather than leave it
+        # running until a scheduler's sweep notices, then stop.
+        stopped = Outcome(error=STOPPED_MID_RUN.format(worker=context.worker))
+        await _finish(context, run, stopped)
+        log.warning("job_run_interrupted", job=run.job, run_id=str(run.id))
         raise
     except Exception as exc:
         log.error("job_run_crashed", job=run.job, run_id=str(run.id), exc_info=exc)

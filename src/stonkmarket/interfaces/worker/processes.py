@@ -84,15 +84,15 @@ async def until_stopped(work: Awaitable[None]) -> None:
 async def embedded_jobs(container: Container) -> AsyncIterator[JobRuntime]:
     """Jobs inside the serve process: the in-memory broker and a scheduler.
 
-    With VALKEY_URL the runs go to the worker processes instead, and the
-    scheduler process fires the ticks.
+    With DATABASE_URL and VALKEY_URL the runs go to the worker processes
+    instead, and the scheduler processes fire the ticks.
     """
     runtime = JobRuntime(container)
     await runtime.start()
     container.run_queue = runtime
     scheduler_task = None
     config = container.config
-    if config.valkey_url is None and config.schedule_jobs:
+    if not config.shares_jobs and config.schedule_jobs:
         scheduler = Scheduler(runtime)
         scheduler_task = asyncio.create_task(scheduler.run_forever())
     try:

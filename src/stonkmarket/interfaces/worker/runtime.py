@@ -16,7 +16,6 @@ from taskiq import (
     AsyncBroker,
     AsyncTaskiqDecoratedTask,
     Context,
-    InMemoryBroker,
     TaskiqDepends,
 )
 
@@ -39,7 +38,9 @@ from stonkmarket.interfaces.worker.work import JOBS
 
 log = structlog.get_logger(__name__)
 RUN_JOB = "stonkmarket.run_job"
-STOP_SECONDS = 10.0
+# Together under the 15 s that Compose and most supervisors wait after SIGTERM.
+DRAIN_SECONDS = 8.0
+CANCEL_SECONDS = 4.0
 
 
 # taskiq injects the task's context through this default.
@@ -115,7 +116,8 @@ class JobRuntime:
     ) -> None:
         config = container.config
         self.container = container
-        self.broker = broker or make_broker(config.valkey_url)
+        shared_url = config.valkey_url if config.shares_jobs else None
+        self.broker = broker or make_broker(shared_url)
         self.task: AsyncTaskiqDecoratedTask[Any, Any] = self.broker.register_task(
             run_job,
             task_name=RUN_JOB,
@@ -147,13 +149,20 @@ class JobRuntime:
         await self.task.kiq(str(run_id))
 
     async def close(self) -> None:
-        """Let runs in this process end (at most STOP_SECONDS), then disconnect."""
-        if isinstance(self.broker, InMemoryBroker):
-            try:
-                await asyncio.wait_for(self.broker.wait_all(), STOP_SECONDS)
-            except TimeoutError:
-                # The runs stay `running`; a scheduler's sweep fails them later.
-                log.warning("job_runs_left_running", waited_seconds=STOP_SECONDS)
+        """Let runs in progress end, then disconnect.
+
+        Runs get DRAIN_SECONDS to end; the rest are cancelled, and each
+        records that its worker stopped (CANCEL_SECONDS at most), so none is
+        left `running` for a sweep to find.
+        """
+        running = set(self.context.running)
+        if running:
+            _, late = await asyncio.wait(running, timeout=DRAIN_SECONDS)
+            for task in late:
+                task.cancel()
+            if late:
+                _, stuck = await asyncio.wait(late, timeout=CANCEL_SECONDS)
+                log.warning("job_runs_interrupted", runs=len(late), stuck=len(stuck))
         await self.broker.shutdown()
         await self.context.lock.close()
         await self.context.budget.close()

@@ -17,6 +17,7 @@ from uuid import UUID
 
 import structlog
 
+from stonkmarket.application.errors import ConflictError
 from stonkmarket.application.job_commands import FinishRun, RequestTick
 from stonkmarket.application.job_handlers import (
     TickTakenError,
@@ -167,6 +168,7 @@ class Scheduler:
                 finish_run,
                 FinishRun(run_id=run.run_id, error=error, actor=ACTOR),
             )
-        except RunStateError:
+        except (RunStateError, ConflictError):
+            # Another scheduler ended it first.
             return
         log.warning("job_run_orphaned", job=run.job, run_id=str(run.run_id))
