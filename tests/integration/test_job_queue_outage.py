@@ -54,5 +54,5 @@ def test_listener_waits_out_an_outage_and_resumes(own_valkey: OwnValkey) -> None
     warnings = [line for line in logs if line["event"] == "job_queue_unavailable"]
     assert received == ("before", "after")
     # Waits of 0.5, 1 and 2 s fit in the 3 s outage, with at most one more
-    # before the restarted server answers.
+    # before the restarted server accepts connections.
     assert 2 <= len(warnings) <= 5

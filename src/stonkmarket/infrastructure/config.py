@@ -34,8 +34,8 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     price_source: str = "yfinance"
     source_calls_per_second: float = 1.0
     # Whether an embedded serve process fires the jobs' cron ticks itself.
-    # load_config turns it on; a Config built in code, as tests do, leaves it
-    # off, so that a tick of the real clock never starts a run in a test.
+    # load_config turns it on. A Config built in code, as tests build one,
+    # leaves it off, so a tick of the real clock never starts a run in a test.
     schedule_jobs: bool = False
 
     @property

@@ -1,6 +1,9 @@
 """The taskiq broker: in memory for the embedded profile, a Valkey stream in
-production (acknowledged delivery; an unacknowledged message is delivered
-again), with results kept in Valkey for a day."""
+production.
+
+The stream delivers with acknowledgement, so a message its worker never
+acknowledged is delivered again. Results are kept in Valkey for a day.
+"""
 
 from __future__ import annotations
 

@@ -191,8 +191,8 @@ async def _work(context: JobContext, run: JobRun, jobs: dict[str, Work]) -> Outc
     try:
         return await work(context, dict(run.params), RunLog(context, run.id, run.job))
     except asyncio.CancelledError:
-        # The process is stopping: say so on the run rather than leave it
-        # running until a scheduler's sweep notices, then stop.
+        # The process is stopping. Record that on the run, rather than leave
+        # it running until a scheduler's sweep notices, then stop.
         stopped = Outcome(error=STOPPED_MID_RUN.format(worker=context.worker))
         await _finish(context, run, stopped)
         log.warning("job_run_interrupted", job=run.job, run_id=str(run.id))

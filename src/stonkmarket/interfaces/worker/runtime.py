@@ -151,8 +151,8 @@ class JobRuntime:
     async def close(self) -> None:
         """Let runs in progress end, then disconnect.
 
-        Runs get DRAIN_SECONDS to end; the rest are cancelled, and each
-        records that its worker stopped (CANCEL_SECONDS at most), so none is
+        Runs get DRAIN_SECONDS to end. The rest are cancelled and each
+        records that its worker stopped, within CANCEL_SECONDS, so none is
         left `running` for a sweep to find.
         """
         running = set(self.context.running)
