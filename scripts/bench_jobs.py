@@ -97,10 +97,10 @@ async def one_at_a_time(container: Container) -> tuple[float, float]:
     latencies = []
     started = time.perf_counter()
     for _ in range(ONE_AT_A_TIME):
-        asked = time.perf_counter()
+        requested_at = time.perf_counter()
         receipt = await container.request_run(RequestRun(job="cleanup"))
         await ended(container, [UUID(str(receipt.run_id))])
-        latencies.append(time.perf_counter() - asked)
+        latencies.append(time.perf_counter() - requested_at)
     seconds = time.perf_counter() - started
     return ONE_AT_A_TIME / seconds, statistics.median(latencies)
 

@@ -142,6 +142,22 @@ def request_ingest(env: dict[str, str]) -> UUID:
     return run_id
 
 
+def ingest_under_way(
+    env: dict[str, str], processes: Processes, **worker_env: str
+) -> UUID:
+    """Start the test worker, request an ingest, and wait for its first ticker."""
+    processes.start("worker-1", str(JOB_WORKER), **worker_env)
+    processes.wait_for_log("worker-1", "worker_started")
+    watch_tickers(env)
+    run_id = request_ingest(env)
+    wait_until(
+        lambda: any("bars" in line.message for line in run_of(env, run_id).log),
+        60,
+        "the first ticker to be recorded",
+    )
+    return run_id
+
+
 def bars_recorded(env: dict[str, str]) -> Counter[str]:
     """How many BarsRecorded events each ticker has."""
 
@@ -172,17 +188,7 @@ def sweep_with_short_lock(env: dict[str, str]) -> None:
 def test_killed_worker_fails_run_without_doubled_bars(
     env: dict[str, str], processes: Processes
 ) -> None:
-    processes.start(
-        "worker-1", str(JOB_WORKER), SOURCE_DELAY_SECONDS="2", LOCK_SECONDS="3"
-    )
-    processes.wait_for_log("worker-1", "worker_started")
-    watch_tickers(env)
-    first = request_ingest(env)
-    wait_until(
-        lambda: any("bars" in line.message for line in run_of(env, first).log),
-        60,
-        "the first ticker to be recorded",
-    )
+    first = ingest_under_way(env, processes, SOURCE_DELAY_SECONDS="2", LOCK_SECONDS="3")
 
     processes.kill("worker-1")
     time.sleep(3.5)
@@ -216,15 +222,7 @@ def test_stopped_worker_fails_a_long_run_at_once(
     env: dict[str, str], processes: Processes
 ) -> None:
     # Three tickers of 6 s each: more than the 8 s a stopping worker waits.
-    processes.start("worker-1", str(JOB_WORKER), SOURCE_DELAY_SECONDS="6")
-    processes.wait_for_log("worker-1", "worker_started")
-    watch_tickers(env)
-    run_id = request_ingest(env)
-    wait_until(
-        lambda: any("bars" in line.message for line in run_of(env, run_id).log),
-        60,
-        "the first ticker to be recorded",
-    )
+    run_id = ingest_under_way(env, processes, SOURCE_DELAY_SECONDS="6")
 
     processes.stop("worker-1", grace_seconds=30)
 
@@ -240,15 +238,7 @@ def test_stopped_worker_fails_a_long_run_at_once(
 def test_stopped_worker_lets_a_short_run_end(
     env: dict[str, str], processes: Processes
 ) -> None:
-    processes.start("worker-1", str(JOB_WORKER), SOURCE_DELAY_SECONDS="1")
-    processes.wait_for_log("worker-1", "worker_started")
-    watch_tickers(env)
-    run_id = request_ingest(env)
-    wait_until(
-        lambda: any("bars" in line.message for line in run_of(env, run_id).log),
-        60,
-        "the first ticker to be recorded",
-    )
+    run_id = ingest_under_way(env, processes, SOURCE_DELAY_SECONDS="1")
 
     processes.stop("worker-1", grace_seconds=30)
 

@@ -1,4 +1,4 @@
-"""What each job may be asked to work on, checked before a run is requested."""
+"""Job parameters: what each job accepts, checked before a run is requested."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import msgspec
 
 
 class JobView(msgspec.Struct, frozen=True, kw_only=True):
-    """A job as the jobs view holds it; no cron means it runs only on demand."""
+    """A row of the jobs view. A job with no cron runs only on demand."""
 
     name: str
     description: str

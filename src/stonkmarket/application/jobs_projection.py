@@ -19,6 +19,12 @@ from stonkmarket.domain.jobs import Job
 
 JOB_CHANGES = (Job.ScheduleChanged, Job.Enabled, Job.Disabled)
 RUN_ENDS = (JobRun.Succeeded, JobRun.Failed, JobRun.Skipped)
+END_LEVELS = {
+    RunStatus.SUCCEEDED: "info",
+    RunStatus.SKIPPED: "warning",
+    RunStatus.PARTIAL: "error",
+    RunStatus.FAILED: "error",
+}
 
 
 class JobsProjection:
@@ -106,10 +112,7 @@ class JobsProjection:
         elif isinstance(event, RUN_ENDS):
             await views.put_run(_ended(run, event))
             status, message = _ending(event)
-            level = "info" if status == RunStatus.SUCCEEDED else "warning"
-            if status in (RunStatus.FAILED, RunStatus.PARTIAL):
-                level = "error"
-            await _log(views, event, message, _summary(event), level)
+            await _log(views, event, message, _summary(event), END_LEVELS[status])
 
 
 def _ended(run: JobRunView, event: Aggregate.Event) -> JobRunView:

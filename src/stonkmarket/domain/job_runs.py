@@ -134,7 +134,7 @@ class JobRun(Aggregate):
     def start(self, *, worker: str) -> None:
         """Begin the run; a run already started may begin once more as a retry."""
         if self.finished:
-            raise self._refused("start")
+            raise self._rejected("start")
         if self.status == RunStatus.RUNNING and self.attempt >= MAX_ATTEMPTS:
             raise RunStateError(
                 f"run {self.id} of {self.job} already started {self.attempt} times",
@@ -171,13 +171,13 @@ class JobRun(Aggregate):
     ) -> None:
         """End the run as failed; a run no worker started may fail too."""
         if self.finished:
-            raise self._refused("fail")
+            raise self._rejected("fail")
         self._failed(self.job, error, summary or {}, partial)
 
     def skip(self, reason: str) -> None:
         """End a run that has not started, doing nothing."""
         if self.status != RunStatus.REQUESTED:
-            raise self._refused("skip")
+            raise self._rejected("skip")
         self._skipped(self.job, reason)
 
     def expire_signals(self, before: dt.datetime) -> None:
@@ -187,9 +187,9 @@ class JobRun(Aggregate):
 
     def _check_running(self, step: str) -> None:
         if self.status != RunStatus.RUNNING:
-            raise self._refused(step)
+            raise self._rejected(step)
 
-    def _refused(self, step: str) -> RunStateError:
+    def _rejected(self, step: str) -> RunStateError:
         return RunStateError(
             f"run {self.id} of {self.job} is {self.status.value}; it cannot {step}",
             field="run_id",

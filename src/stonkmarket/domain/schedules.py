@@ -112,8 +112,8 @@ def _fire_times(cron: str, timezone: str, after: dt.datetime) -> Iterator[dt.dat
     """Yield the instants (UTC) the schedule fires strictly after `after`, in order.
 
     Local times in a DST gap are moved past the jump, so they can come after
-    later local times; a heap keeps each instant until no earlier one can
-    follow (no jump is longer than JUMP_BOUND).
+    later local times. A heap keeps each instant until no earlier one can
+    follow, because no jump is longer than JUMP_BOUND.
     """
     tz = zone(timezone)
     local_start = after.astimezone(tz).replace(tzinfo=None)

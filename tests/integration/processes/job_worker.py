@@ -1,10 +1,11 @@
 """A worker process for the job tests: the real worker loop over a sample
 source that can be made slow or blind to `start`.
 
-Environment, beside the service's own: SOURCE_DELAY_SECONDS (sleep before
-each fetch), SOURCE_IGNORES_START (1: always return the whole history, as a
-source that sends bars again would), LOCK_SECONDS (the run lock's lifetime;
-renewed every third of it).
+Environment, beside the service's own:
+- SOURCE_DELAY_SECONDS: the sleep before each fetch;
+- SOURCE_IGNORES_START: 1 returns the whole history every time, as a source
+  that sends bars again would;
+- LOCK_SECONDS: the run lock's lifetime, renewed every third of it.
 """
 
 from __future__ import annotations

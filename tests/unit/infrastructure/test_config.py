@@ -128,7 +128,7 @@ def test_compose_file_runs_two_api_replicas_beside_postgres_and_valkey() -> None
     assert "healthcheck" in services["valkey"]
 
 
-def test_compose_file_runs_two_workers_and_a_scheduler_on_valkey() -> None:
+def test_compose_runs_workers_and_scheduler() -> None:
     compose = yaml.safe_load((ENV_EXAMPLE.parent / "docker-compose.yml").read_text())
     services = compose["services"]
 

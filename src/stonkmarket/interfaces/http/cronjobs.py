@@ -29,7 +29,7 @@ class ScheduleChange(
 
 
 class RunRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """What a run works on; tickers and windows default to all."""
+    """The tickers and windows a run works on; all of them when unset."""
 
     tickers: list[str] | None = None
     windows: list[int] | None = None

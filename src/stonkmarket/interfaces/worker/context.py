@@ -1,4 +1,4 @@
-"""What a job run works with: the container, the sources, the lock and budget."""
+"""The job context: the container, the sources, the lock and the call budget."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from stonkmarket.interfaces.bootstrap import Container
 
 
 class FundamentalsSource(Protocol):
-    """Where fundamentals snapshots come from (yfinance, or a fake)."""
+    """A source of fundamentals snapshots (yfinance, or a fake)."""
 
     name: str
 

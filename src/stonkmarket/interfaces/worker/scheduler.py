@@ -2,8 +2,8 @@
 that no worker is carrying.
 
 Any number of schedulers may run. Each one requests the run of a tick under
-the tick's own id, so the event store accepts the first request and refuses
-the rest; only the scheduler whose request was stored hands it to a worker.
+the tick's own id, so the event store accepts the first request and rejects
+the rest. Only the scheduler whose request was stored hands it to a worker.
 The schedule is read again from the jobs view every `reload_seconds`, so a
 cron changed through the API takes effect without a restart.
 """
@@ -26,6 +26,7 @@ from stonkmarket.application.job_handlers import (
 )
 from stonkmarket.application.job_views import JobRunView, JobView
 from stonkmarket.domain.errors import RunStateError
+from stonkmarket.domain.job_runs import RunStatus
 from stonkmarket.domain.schedules import ticks_between
 from stonkmarket.interfaces.worker.context import JobContext
 from stonkmarket.interfaces.worker.lifecycle import record
@@ -141,7 +142,7 @@ class Scheduler:
         for run in await self.context.container.jobs.unfinished_runs():
             if now - run.requested_at < self.requeue_after:
                 continue
-            if run.status == "requested":
+            if run.status == RunStatus.REQUESTED:
                 await self.runtime.enqueue(run.run_id)
                 log.warning("job_run_requeued", job=run.job, run_id=str(run.run_id))
             elif await self._orphaned(run, now):
